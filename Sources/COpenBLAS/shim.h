@@ -1,0 +1,3 @@
+// OpenBLAS's CBLAS interface. Debian's libopenblas-dev puts cblas.h on the
+// include path that `pkg-config --cflags openblas` reports.
+#include <cblas.h>

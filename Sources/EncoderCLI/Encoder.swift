@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `encoder` command: thin subcommands over the SentenceEmbeddings library.
+@main
+struct Encoder: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "encoder",
+        abstract: "Sentence embeddings from BERT-family checkpoints, with the numbers sentence-transformers gives.",
+        subcommands: []
+    )
+}

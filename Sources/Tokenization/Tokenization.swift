@@ -1,0 +1,1 @@
+// The Tokenization module; see Package.swift for how modules depend on each other.

@@ -1,0 +1,3 @@
+import Testing
+
+// Tests of the Bert module go here.

@@ -1,0 +1,3 @@
+import Testing
+
+// Tests of the EncoderCLI module go here.

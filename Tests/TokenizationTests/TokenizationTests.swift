@@ -1,0 +1,3 @@
+import Testing
+
+// Tests of the Tokenization module go here.
