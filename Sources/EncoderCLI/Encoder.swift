@@ -6,6 +6,11 @@ struct Encoder: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encoder",
         abstract: "Sentence embeddings from BERT-family checkpoints, with the numbers sentence-transformers gives.",
-        subcommands: []
+        subcommands: [
+            RunCommand.self,
+            InspectCommand.self,
+            SimilarityCommand.self,
+            EvalSTSCommand.self,
+        ]
     )
 }
