@@ -43,7 +43,8 @@ func validateSafeTensors(
         if error.kind == .invalidUTF8 { throw .headerNotUTF8(file: file, byteOffset: 8 + error.offset) }
         throw .invalidHeaderJSON(file: file, error: error)
     }
-    guard let object = root.objectValue else { throw .headerNotObject(file: file, found: root.kindName) }
+    // A document that starts with `{` and parses is an object; the guard only keeps the types honest.
+    guard let object = root.objectValue else { throw .headerMustStartWithBrace(file: file, found: root.kindName) }
 
     var metadata: [String: String] = [:]
     var entries: [TensorInfo] = []

@@ -30,8 +30,6 @@ public enum SafeTensorsError: Error, Sendable, Equatable, CustomStringConvertibl
     case headerMustStartWithBrace(file: String, found: String)
     /// The header is not well-formed JSON (or is too deeply nested, or repeats a key); position inside the header.
     case invalidHeaderJSON(file: String, error: JSONError)
-    /// The header is JSON but not an object.
-    case headerNotObject(file: String, found: String)
     /// More tensor entries than the cap.
     case tooManyTensors(file: String, count: Int, limit: Int)
     /// `__metadata__` is not an object of string values (`key` is nil when `__metadata__` itself is not an object).
@@ -103,8 +101,6 @@ public enum SafeTensorsError: Error, Sendable, Equatable, CustomStringConvertibl
             return "\(file): the header must begin with '{' (0x7B) but begins with \(found)"
         case .invalidHeaderJSON(let file, let error):
             return "\(file): invalid JSON in the header: \(error) (positions counted inside the header, which starts at byte 8 of the file)"
-        case .headerNotObject(let file, let found):
-            return "\(file): the header must be a JSON object of tensors, found \(found)"
         case .tooManyTensors(let file, let count, let limit):
             return "\(file): \(count) tensor entries, more than the limit of \(limit)"
         case .invalidMetadata(let file, let key, let found):
