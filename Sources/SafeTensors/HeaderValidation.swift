@@ -36,6 +36,13 @@ func validateSafeTensors(
         throw .headerMustStartWithBrace(file: file, found: describeLeadingBytes(header))
     }
 
+    // Bound the tensor count before building a JSON tree for it (a 100 MB header can hold ~1.5 million
+    // empty entries); the exact count is checked again after parsing.
+    let members = topLevelMemberCount(header)
+    if members > limits.maxTensorCount + 1 {  // + 1: one member may be __metadata__
+        throw .tooManyTensors(file: file, count: members - 1, limit: limits.maxTensorCount)
+    }
+
     let root: JSONValue
     do {
         root = try JSONParser.parse(header, maxDepth: limits.maxJSONDepth)
@@ -205,6 +212,31 @@ private func render(_ value: JSONValue) -> String {
     if let number = value.numberValue { return number.literal.count > 40 ? "a \(number.literal.count)-digit number" : number.literal }
     if let string = value.stringValue { return "the string \(quoted(string))" }
     return value.kindName
+}
+
+/// Members of the top-level object, counted as `:` outside strings at nesting depth 1: exact for valid
+/// JSON, and only a bound for the check above on invalid JSON, which the parser then rejects.
+func topLevelMemberCount(_ header: UnsafeRawBufferPointer) -> Int {
+    var depth = 0
+    var count = 0
+    var inString = false
+    var i = 0
+    while i < header.count {
+        let byte = header[i]
+        if inString {
+            if byte == UInt8(ascii: "\\") { i += 1 } else if byte == UInt8(ascii: "\"") { inString = false }
+        } else {
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            case UInt8(ascii: ":") where depth == 1: count += 1
+            default: break
+            }
+        }
+        i += 1
+    }
+    return count
 }
 
 private func describeLeadingBytes(_ header: UnsafeRawBufferPointer) -> String {

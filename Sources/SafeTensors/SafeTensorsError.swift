@@ -30,7 +30,8 @@ public enum SafeTensorsError: Error, Sendable, Equatable, CustomStringConvertibl
     case headerMustStartWithBrace(file: String, found: String)
     /// The header is not well-formed JSON (or is too deeply nested, or repeats a key); position inside the header.
     case invalidHeaderJSON(file: String, error: JSONError)
-    /// More tensor entries than the cap.
+    /// More tensor entries than the cap. `count` is exact when the header was parsed, and a lower bound
+    /// (top-level members minus a possible `__metadata__`) when the header was refused before parsing.
     case tooManyTensors(file: String, count: Int, limit: Int)
     /// `__metadata__` is not an object of string values (`key` is nil when `__metadata__` itself is not an object).
     case invalidMetadata(file: String, key: String?, found: String)
@@ -102,7 +103,7 @@ public enum SafeTensorsError: Error, Sendable, Equatable, CustomStringConvertibl
         case .invalidHeaderJSON(let file, let error):
             return "\(file): invalid JSON in the header: \(error) (positions counted inside the header, which starts at byte 8 of the file)"
         case .tooManyTensors(let file, let count, let limit):
-            return "\(file): \(count) tensor entries, more than the limit of \(limit)"
+            return "\(file): at least \(count) tensor entries, more than the limit of \(limit)"
         case .invalidMetadata(let file, let key, let found):
             if let key { return "\(file): __metadata__ values must be strings, but \(quoted(key)) is \(found)" }
             return "\(file): __metadata__ must be an object of strings (or null), found \(found)"

@@ -340,8 +340,20 @@ import Testing
         limits.maxTensorCount = 3
         let four = "{\"__metadata__\":{}," + (0..<4).map { entry("t\($0)", shape: [0], 0, 0) }.joined(separator: ",") + "}"
         #expect(openError(rawFile(four), limits: limits) == .tooManyTensors(file: memory, count: 4, limit: 3))
+        let fourPlain = "{" + (0..<4).map { entry("t\($0)", shape: [0], 0, 0) }.joined(separator: ",") + "}"
+        #expect(openError(rawFile(fourPlain), limits: limits) == .tooManyTensors(file: memory, count: 4, limit: 3))
         let three = "{\"__metadata__\":{}," + (0..<3).map { entry("t\($0)", shape: [0], 0, 0) }.joined(separator: ",") + "}"
         #expect(try SafeTensorsFile(bytes: rawFile(three), limits: limits).tensors.count == 3)
+    }
+
+    @Test func case34_countIsBoundedBeforeParsing() {
+        // 150,000 entries: refused by the pre-scan (count = members - 1, allowing for __metadata__).
+        let entries = (0..<150_000).map { entry("t\($0)", "U8", shape: [0], 0, 0) }
+        #expect(openError(rawFile("{" + entries.joined(separator: ",") + "}")) == .tooManyTensors(file: memory, count: 149_999, limit: 100_000))
+        // Colons inside strings (escaped quotes included) and nested values are not members.
+        let header = #"{"a:\":b":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},"__metadata__":{"k:":"v:"}}"#
+        let count = Array(header.utf8).withUnsafeBytes { topLevelMemberCount($0) }
+        #expect(count == 2)
     }
 
     @Test func case34_defaultCapIs100k() {
