@@ -115,8 +115,9 @@ private struct FolderLoader {
                 if c.lowercase != j.lowercase {
                     warnings.append("tokenizer_config.json do_lower_case=\(c.lowercase) but tokenizer.json normalizer lowercase=\(j.lowercase); using tokenizer.json")
                 }
-                if c.effectiveStripAccents != j.effectiveStripAccents {
-                    warnings.append("tokenizer_config.json strip_accents gives \(c.effectiveStripAccents) but tokenizer.json normalizer gives \(j.effectiveStripAccents); using tokenizer.json")
+                if c.stripAccents != j.stripAccents {
+                    let show = { (v: Bool?) in v.map { "\($0)" } ?? "null" }
+                    warnings.append("tokenizer_config.json strip_accents=\(show(c.stripAccents)) but tokenizer.json normalizer strip_accents=\(show(j.stripAccents)); using tokenizer.json")
                 }
                 if c.handleChineseChars != j.handleChineseChars {
                     warnings.append("tokenizer_config.json tokenize_chinese_chars=\(c.handleChineseChars) but tokenizer.json handle_chinese_chars=\(j.handleChineseChars); using tokenizer.json")
