@@ -6,6 +6,6 @@ struct Encoder: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encoder",
         abstract: "Sentence embeddings from BERT-family checkpoints, with the numbers sentence-transformers gives.",
-        subcommands: []
+        subcommands: [TokenizeCommand.self, BenchTokenizerCommand.self]
     )
 }
