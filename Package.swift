@@ -31,6 +31,8 @@ let package = Package(
             name: "EncoderCLI",
             dependencies: [
                 "SentenceEmbeddings",
+                "Tokenization",
+                "StrictJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

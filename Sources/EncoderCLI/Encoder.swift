@@ -9,8 +9,10 @@ struct Encoder: ParsableCommand {
         subcommands: [
             RunCommand.self,
             InspectCommand.self,
+            TokenizeCommand.self,
             SimilarityCommand.self,
             EvalSTSCommand.self,
+            BenchTokenizerCommand.self,
         ]
     )
 }
