@@ -49,6 +49,8 @@ public final class SentenceEncoder: Sendable {
     public var pooling: Pooling { sentenceConfig.pooling }
     /// Whether embeddings are scaled to unit length (a Normalize module).
     public var normalizes: Bool { sentenceConfig.normalize }
+    /// Tensors of the checkpoint the BERT model does not use (a pooler, an LM head, buffers).
+    public var unusedTensors: [String] { model.unexpectedTensors }
 
     /// Loads a model from its folder or from the `model.safetensors` inside it.
     public init(contentsOf url: URL, options: Options = Options()) throws(SentenceEmbeddingsError) {

@@ -22,7 +22,7 @@ import Testing
     }
 
     func error(_ files: [String: String]) -> SentenceEmbeddingsError? {
-        do { _ = try load(files); return nil } catch { return error }
+        do { _ = try load(files); return nil } catch { return error as? SentenceEmbeddingsError }
     }
 
     @Test func readsTheDefaultModelsLayout() throws {
