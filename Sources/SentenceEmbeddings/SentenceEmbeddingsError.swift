@@ -21,8 +21,10 @@ public enum SentenceEmbeddingsError: Error, CustomStringConvertible, Sendable {
     case missingModules(folder: String)
     /// The checkpoint file is malformed.
     case checkpoint(SafeTensorsError)
-    /// The BERT configuration or weights are wrong or unsupported.
+    /// The BERT configuration is wrong or unsupported, or an input cannot be run.
     case model(BertError)
+    /// The checkpoint's tensors do not fit the configuration (missing, misshapen, unreadable).
+    case weights(file: String, BertError)
     /// The tokenizer files are wrong or unsupported.
     case tokenizer(TokenizationError)
 
@@ -42,6 +44,7 @@ public enum SentenceEmbeddingsError: Error, CustomStringConvertible, Sendable {
             "\(folder): no modules.json, so the pooling this model was trained with is unknown; this is not a sentence-transformers folder"
         case .checkpoint(let error): "\(error)"
         case .model(let error): "\(error)"
+        case .weights(let file, let error): "\(file): \(error)"
         case .tokenizer(let error): "\(error)"
         }
     }

@@ -66,7 +66,7 @@ public final class SentenceEncoder: Sendable {
         warnings += tokenizer.warnings
 
         do { checkpoint = try SafeTensorsFile(contentsOf: weightsURL) } catch { throw .checkpoint(error) }
-        do { model = try BertModel(config: bertConfig, weights: checkpoint) } catch { throw .model(error) }
+        do { model = try BertModel(config: bertConfig, weights: checkpoint) } catch { throw .weights(file: weightsURL.path, error) }
 
         if sentenceConfig.pooling.tokenDimension != bertConfig.hiddenSize {
             throw .invalidConfig(

@@ -37,7 +37,9 @@ private struct FolderLoader {
         let p = path(name)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: p, isDirectory: &isDirectory) else { return nil }
-        let attributes = try? FileManager.default.attributesOfItem(atPath: p)
+        // attributesOfItem does not follow symlinks; model folders (the Hugging Face cache among them)
+        // are often links to blobs, so judge the file the link points to.
+        let attributes = try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: p).resolvingSymlinksInPath().path)
         if isDirectory.boolValue || (attributes?[.type] as? FileAttributeType).map({ $0 != .typeRegular }) ?? false {
             throw .unreadableFile(path: p, reason: "not a regular file")
         }

@@ -28,6 +28,17 @@ import Testing
         #expect(t.warnings.isEmpty)
     }
 
+    /// Hugging Face cache folders hold symlinks to blobs: a link to a regular file is a regular file.
+    @Test func filesMayBeSymlinks() throws {
+        let blobs = try folder(["blob-vocab": vocabTxt(Self.basic)])
+        let dir = try folder([:])
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("vocab.txt"), withDestinationURL: blobs.appendingPathComponent("blob-vocab"))
+        let t = try BertTokenizer(folder: dir)
+        #expect(t.vocabulary.count == Self.basic.count)
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("tokenizer_config.json"), withDestinationURL: blobs)
+        #expect(throws: TokenizationError.self) { try BertTokenizer(folder: dir) }
+    }
+
     @Test func vocabErrorsNameTheLine() throws {
         var bad = vocabTxt(Array(Self.basic.prefix(3)))
         bad += [0x66, 0xFF, 0x0A]
