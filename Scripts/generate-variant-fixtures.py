@@ -55,6 +55,7 @@ TEXTS = [
     "ΟΔΟΣ Straße İstanbul",                                 # special lowercase mappings
     "hello\u200bworld\u00a0again\ttab\r\nnewline\u0000control\u0007chars",
     "unaffable supercalifragilisticexpialidocious " + "x" * 120,  # subwords; a word over 100 chars -> [UNK]
+    "Fill the [MASK] then [SEP] here, not [mask] nor [unused0].",  # special tokens inside the text
     " ".join(LONG_WORDS * 8),                               # over max_seq_length (96): truncated
 ]
 # For the 1024-position variant: > 512 tokens but < 1024, and one over 1024.
@@ -547,9 +548,13 @@ def sensitivity(folder):
 
 def generate():
     vocab = build_vocab()
-    if os.path.isdir(FIXTURES):
-        shutil.rmtree(FIXTURES)
-    os.makedirs(FIXTURES)
+    os.makedirs(FIXTURES, exist_ok=True)
+    for entry in os.listdir(FIXTURES):  # README.md is hand-written documentation and stays
+        path = os.path.join(FIXTURES, entry)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif entry == "manifest.json":
+            os.remove(path)
     manifest = {"generator": GENERATOR, "versions": VERSIONS, "vocab_size": len(vocab),
                 "specials": {t: vocab[t] for t in SPECIALS},
                 "texts": TEXTS,
