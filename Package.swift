@@ -31,6 +31,8 @@ let package = Package(
             name: "EncoderCLI",
             dependencies: [
                 "SentenceEmbeddings",
+                "Tokenization",
+                "StrictJSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -38,7 +40,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], resources: [.copy("Goldens")]),
-        .testTarget(name: "BertTests", dependencies: ["Bert"]),
+        .testTarget(name: "BertTests", dependencies: ["Bert"], resources: [.copy("Goldens")]),
         .testTarget(name: "SentenceEmbeddingsTests", dependencies: ["SentenceEmbeddings"], resources: [.copy("Goldens")]),
         .testTarget(name: "EncoderCLITests", dependencies: ["EncoderCLI"]),
     ]

@@ -6,6 +6,13 @@ struct Encoder: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encoder",
         abstract: "Sentence embeddings from BERT-family checkpoints, with the numbers sentence-transformers gives.",
-        subcommands: []
+        subcommands: [
+            RunCommand.self,
+            InspectCommand.self,
+            TokenizeCommand.self,
+            SimilarityCommand.self,
+            EvalSTSCommand.self,
+            BenchTokenizerCommand.self,
+        ]
     )
 }

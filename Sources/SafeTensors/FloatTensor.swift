@@ -7,6 +7,11 @@ public struct FloatTensor: @unchecked Sendable {
     /// Dimensions, outermost first; `[]` is a scalar.
     public let shape: [Int]
     /// `shape.reduce(1, *)` values.
+    ///
+    /// Valid only while this tensor (or another reference to `storage`) is alive: in
+    /// `Array(file.floatTensor("w").values)` the temporary tensor may be released before the copy,
+    /// freeing converted (F16/BF16, misaligned F32) values. Keep the tensor in a variable, or use
+    /// ``withValues(_:)`` / ``array``.
     public let values: UnsafeBufferPointer<Float>
     /// Whatever owns the memory behind `values`.
     public let storage: AnyObject
@@ -25,6 +30,14 @@ public struct FloatTensor: @unchecked Sendable {
     }
 
     public var count: Int { values.count }
+
+    /// Calls `body` with the values while guaranteeing that their memory stays alive.
+    public func withValues<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(storage) { try body(values) }
+    }
+
+    /// A copy of the values.
+    public var array: [Float] { withValues { Array($0) } }
 }
 
 /// Heap memory for Float32 values, freed with its owner.

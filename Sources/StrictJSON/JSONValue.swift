@@ -25,6 +25,18 @@ public enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// The value as a short text for error messages: numbers, booleans and short
+    /// strings as written, containers by their kind.
+    public var summary: String {
+        switch self {
+        case .null: "null"
+        case .bool(let b): b ? "true" : "false"
+        case .number(let n): n.literal
+        case .string(let s): s.count <= 40 ? s.debugDescription : String(s.prefix(40)).debugDescription + "..."
+        case .array, .object: kindName
+        }
+    }
+
     public var objectValue: JSONObject? {
         if case .object(let o) = self { return o }
         return nil

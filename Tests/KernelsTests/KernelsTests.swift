@@ -1,3 +1,242 @@
+import Foundation
+import Kernels
 import Testing
 
-// Tests of the Kernels module go here.
+// Every fast kernel against its naive scalar reference on odd shapes with seeded data.
+
+@Suite struct GemmTests {
+    @Test(arguments: [(1, 3, 17), (3, 17, 1), (17, 384, 3), (384, 17, 384), (17, 1, 384)])
+    func linearMatchesReference(shape: (Int, Int, Int)) {
+        let (n, k, m) = shape
+        let x = randomFloats(n * k, seed: 1)
+        let w = randomFloats(m * k, seed: 2)
+        let b = randomFloats(m, seed: 3)
+        for bias in [Optional(b), nil] {
+            let expected = Reference.linear(x, rows: n, inFeatures: k, weight: w, outFeatures: m, bias: bias)
+            var y = [Float](repeating: .nan, count: n * m)
+            x.withUnsafeBufferPointer { xp in
+                w.withUnsafeBufferPointer { wp in
+                    y.withUnsafeMutableBufferPointer { yp in
+                        if let bias {
+                            bias.withUnsafeBufferPointer { bp in
+                                Gemm.linear(xp, rows: n, inFeatures: k, weight: wp, outFeatures: m, bias: bp, into: yp)
+                            }
+                        } else {
+                            Gemm.linear(xp, rows: n, inFeatures: k, weight: wp, outFeatures: m, bias: nil, into: yp)
+                        }
+                    }
+                }
+            }
+            // Each output sums k products of values in [-1, 1]: allow float rounding of that sum.
+            #expect(maxAbsDiff(y, expected) <= 1e-5 * Float(k + 1), "N=\(n) K=\(k) M=\(m) bias=\(bias != nil)")
+        }
+    }
+
+    @Test func stridedMultiplyReadsViews() {
+        // A [3 x 17] and B [17 x 5] embedded in wider buffers (ld 20 and 9), C written with ldc 7.
+        let m = 3, n = 5, k = 17, lda = 20, ldb = 9, ldc = 7
+        let aBig = randomFloats(m * lda, seed: 4), bBig = randomFloats(k * ldb, seed: 5)
+        let a = (0..<m).flatMap { r in aBig[(r * lda)..<(r * lda + k)] }
+        let b = (0..<k).flatMap { r in bBig[(r * ldb)..<(r * ldb + n)] }
+        let expected = Reference.matmul(a, b, m: m, n: n, k: k).map { $0 * 0.5 }
+        var c = [Float](repeating: 42, count: m * ldc)
+        Gemm.multiply(m: m, n: n, k: k, alpha: 0.5, a: aBig, lda: lda, b: bBig, ldb: ldb, c: &c, ldc: ldc)
+        let got = (0..<m).flatMap { r in c[(r * ldc)..<(r * ldc + n)] }
+        #expect(maxAbsDiff(got, expected) <= 1e-5 * Float(k))
+        // Columns beyond n untouched.
+        #expect((0..<m).allSatisfy { r in c[(r * ldc + n)..<(r * ldc + ldc)].allSatisfy { $0 == 42 } })
+    }
+
+    @Test func transposedMultiplyMatchesReference() {
+        // Q·Kᵀ as in attention: Q [4 x 3], K [6 x 3] -> [4 x 6].
+        let q = randomFloats(12, seed: 6), kMat = randomFloats(18, seed: 7)
+        let kT = (0..<3).flatMap { p in (0..<6).map { j in kMat[j * 3 + p] } }
+        let expected = Reference.matmul(q, kT, m: 4, n: 6, k: 3)
+        var c = [Float](repeating: 0, count: 24)
+        Gemm.multiply(m: 4, n: 6, k: 3, a: q, lda: 3, b: kMat, ldb: 3, transposeB: true, c: &c, ldc: 6)
+        #expect(maxAbsDiff(c, expected) <= 1e-5)
+    }
+
+    @Test func wrongBufferSizeTraps() async {
+        await #expect(processExitsWith: .failure) {
+            let x = [Float](repeating: 1, count: 5)  // [2 x 3] needs 6
+            let w = [Float](repeating: 1, count: 6)
+            var y = [Float](repeating: 0, count: 4)
+            x.withUnsafeBufferPointer { xp in
+                w.withUnsafeBufferPointer { wp in
+                    y.withUnsafeMutableBufferPointer { yp in
+                        Gemm.linear(xp, rows: 2, inFeatures: 3, weight: wp, outFeatures: 2, bias: nil, into: yp)
+                    }
+                }
+            }
+        }
+    }
+}
+
+@Suite struct VectorMathTests {
+    static let grid: [Float] = stride(from: Float(-90), through: 90, by: 0.0137).map { $0 } + [0, -0, 1e-7, -1e-7]
+
+    private func lanes(_ xs: [Float], _ f: (SIMD8<Float>) -> SIMD8<Float>) -> [Float] {
+        var out: [Float] = []
+        var i = 0
+        while i < xs.count {
+            var v = SIMD8<Float>(repeating: 0)
+            for l in 0..<8 where i + l < xs.count { v[l] = xs[i + l] }
+            let r = f(v)
+            for l in 0..<8 where i + l < xs.count { out.append(r[l]) }
+            i += 8
+        }
+        return out
+    }
+
+    @Test func expWithinFewUlp() {
+        let xs = Self.grid.filter { $0 > -87 && $0 < 88 }
+        let got = lanes(xs, VectorMath.exp)
+        let worst = zip(xs, got).map { x, g in abs(g - Foundation.exp(x)) / Foundation.exp(x) }.max()!
+        #expect(worst < 4e-7, "max relative error \(worst)")
+        #expect(lanes([-1000, -Float.infinity, -88], VectorMath.exp) == [0, 0, 0])
+    }
+
+    @Test func erfWithinFewUlp() {
+        let got = lanes(Self.grid, VectorMath.erf)
+        let worst = zip(Self.grid, got).map { x, g in abs(g - Foundation.erf(x)) }.max()!
+        #expect(worst < 5e-7, "max absolute error \(worst)")
+    }
+
+    @Test func tanhAbsoluteError() {
+        let got = lanes(Self.grid, VectorMath.tanh)
+        let worst = zip(Self.grid, got).map { x, g in abs(g - Foundation.tanh(x)) }.max()!
+        #expect(worst < 5e-7, "max absolute error \(worst)")
+    }
+}
+
+@Suite struct ElementwiseKernelTests {
+    @Test(arguments: oddSizes)
+    func activationsMatchReference(cols: Int) {
+        let rows = 3
+        // Spread wide enough to reach both saturated tails of erf and tanh.
+        let x = randomFloats(rows * cols, in: -8...8, seed: UInt64(10 + cols))
+        let bias = randomFloats(cols, seed: 11)
+        for function in [ActivationFunction.geluErf, .geluTanh, .relu] {
+            let expected = Reference.addBias(x, rows: rows, cols: cols, bias: bias).map { Reference.activation(function, $0) }
+            var y = x
+            y.withUnsafeMutableBufferPointer { yp in
+                bias.withUnsafeBufferPointer { bp in Activations.addBiasApply(function, yp, rows: rows, cols: cols, bias: bp) }
+            }
+            #expect(maxAbsDiff(y, expected) <= 4e-6, "\(function) cols=\(cols)")
+            var z = x
+            z.withUnsafeMutableBufferPointer { Activations.addBiasApply(function, $0, rows: rows, cols: cols, bias: nil) }
+            #expect(maxAbsDiff(z, x.map { Reference.activation(function, $0) }) <= 4e-6, "\(function) no bias cols=\(cols)")
+        }
+    }
+
+    @Test func geluKnownValues() {
+        // Values of torch.nn.functional.gelu at 1 and -1 (0.8413447, -0.1586553): sanity anchor for the formula.
+        #expect(abs(Reference.geluErf(1) - 0.841_344_7) < 1e-6)
+        #expect(abs(Reference.geluErf(-1) + 0.158_655_3) < 1e-6)
+    }
+
+    @Test(arguments: oddSizes)
+    func biasAndResidualMatchReference(cols: Int) {
+        let rows = 17
+        let x = randomFloats(rows * cols, seed: 20), r = randomFloats(rows * cols, seed: 21), b = randomFloats(cols, seed: 22)
+        var y = x
+        y.withUnsafeMutableBufferPointer { yp in
+            b.withUnsafeBufferPointer { Elementwise.addBias(yp, rows: rows, cols: cols, bias: $0) }
+            r.withUnsafeBufferPointer { Elementwise.add(yp, $0, count: rows * cols) }
+        }
+        #expect(y == Reference.add(Reference.addBias(x, rows: rows, cols: cols, bias: b), r))
+    }
+}
+
+@Suite struct LayerNormTests {
+    @Test(arguments: oddSizes)
+    func layerNormMatchesReference(cols: Int) {
+        let rows = 5
+        let x = randomFloats(rows * cols, in: -3...3, seed: 30)
+        let g = randomFloats(cols, in: 0.5...1.5, seed: 31), b = randomFloats(cols, seed: 32)
+        let expected = Reference.layerNorm(x, rows: rows, cols: cols, gamma: g, beta: b, eps: 1e-12)
+        var y = x
+        y.withUnsafeMutableBufferPointer { yp in
+            g.withUnsafeBufferPointer { gp in b.withUnsafeBufferPointer { bp in
+                LayerNorm.apply(yp, rows: rows, cols: cols, gamma: gp, beta: bp, eps: 1e-12)
+            } }
+        }
+        // cols == 1: variance 0, so y = beta exactly in both.
+        #expect(maxAbsDiff(y, expected) <= 2e-5, "cols=\(cols)")
+    }
+
+    @Test(arguments: oddSizes)
+    func fusedResidualLayerNormMatchesReference(cols: Int) {
+        let rows = 3
+        let x = randomFloats(rows * cols, seed: 33), res = randomFloats(rows * cols, seed: 34)
+        let bias = randomFloats(cols, seed: 35)
+        let g = randomFloats(cols, in: 0.5...1.5, seed: 36), b = randomFloats(cols, seed: 37)
+        let summed = Reference.add(Reference.addBias(x, rows: rows, cols: cols, bias: bias), res)
+        let expected = Reference.layerNorm(summed, rows: rows, cols: cols, gamma: g, beta: b, eps: 1e-5)
+        var y = x
+        y.withUnsafeMutableBufferPointer { yp in
+            res.withUnsafeBufferPointer { rp in bias.withUnsafeBufferPointer { biasp in
+                g.withUnsafeBufferPointer { gp in b.withUnsafeBufferPointer { bp in
+                    LayerNorm.addBiasResidualApply(yp, rows: rows, cols: cols, bias: biasp, residual: rp,
+                                                   gamma: gp, beta: bp, eps: 1e-5)
+                } }
+            } }
+        }
+        #expect(maxAbsDiff(y, expected) <= 2e-5, "cols=\(cols)")
+    }
+
+    @Test func largeMeanSmallSpreadStaysAccurate() {
+        // mean 1000, spread 0.01: E[x²]-E[x]² would lose every significant digit in float.
+        let cols = 384
+        let x = randomFloats(cols, in: -0.01...0.01, seed: 38).map { $0 + 1000 }
+        let g = [Float](repeating: 1, count: cols), b = [Float](repeating: 0, count: cols)
+        // Double-precision truth.
+        let xd = x.map(Double.init)
+        let mean = xd.reduce(0, +) / Double(cols)
+        let variance = xd.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(cols)
+        let truth = xd.map { Float(($0 - mean) / (variance + 1e-12).squareRoot()) }
+        var y = x
+        y.withUnsafeMutableBufferPointer { yp in
+            g.withUnsafeBufferPointer { gp in b.withUnsafeBufferPointer { bp in
+                LayerNorm.apply(yp, rows: 1, cols: cols, gamma: gp, beta: bp, eps: 1e-12)
+            } }
+        }
+        // The inputs themselves are quantised to ~6e-5 at 1000, so relative to a 0.006 spread
+        // the achievable accuracy is ~1e-2; the naive formula would be off by O(1) or NaN.
+        #expect(maxAbsDiff(y, truth) < 0.02)
+    }
+}
+
+@Suite struct SoftmaxTests {
+    @Test(arguments: oddSizes)
+    func softmaxMatchesReference(cols: Int) {
+        let rows = 3, ld = cols + 5
+        let s = randomFloats(rows * cols, in: -20...20, seed: 40)
+        var mask = (0..<cols).map { $0 % 3 != 1 }
+        mask[0] = true
+        for (scale, keyMask) in [(Float(1), Optional<[Bool]>.none), (0.125, mask)] {
+            let expected = Reference.softmax(s, rows: rows, cols: cols, scale: scale, keyMask: keyMask)
+            var buf = [Float](repeating: 7, count: rows * ld)
+            for r in 0..<rows { for c in 0..<cols { buf[r * ld + c] = s[r * cols + c] } }
+            buf.withUnsafeMutableBufferPointer { bp in
+                if let keyMask {
+                    keyMask.withUnsafeBufferPointer { mp in
+                        Softmax.scaledMaskedRows(bp.baseAddress!, rows: rows, cols: cols, ld: ld, scale: scale, keyMask: mp)
+                    }
+                } else {
+                    Softmax.scaledMaskedRows(bp.baseAddress!, rows: rows, cols: cols, ld: ld, scale: scale)
+                }
+            }
+            let got = (0..<rows).flatMap { r in buf[(r * ld)..<(r * ld + cols)] }
+            #expect(maxAbsDiff(got, expected) <= 1e-6, "cols=\(cols) scale=\(scale)")
+            for r in 0..<rows {
+                #expect(abs(got[(r * cols)..<((r + 1) * cols)].reduce(0, +) - 1) < 1e-5)
+                #expect(buf[(r * ld + cols)..<(r * ld + ld)].allSatisfy { $0 == 7 }, "padding columns untouched")
+            }
+            if let keyMask {
+                for r in 0..<rows { for c in 0..<cols where !keyMask[c] { #expect(got[r * cols + c] == 0) } }
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+// The one error type of the Bert module: every case names the file, tensor or
+// input at fault and, where there is one, the fix.
+
+/// A tensor whose shape differs from what the configuration implies.
+public struct ShapeMismatch: Equatable, Sendable, CustomStringConvertible {
+    /// Full checkpoint key, e.g. `encoder.layer.3.attention.self.query.weight`.
+    public let name: String
+    public let expected: [Int]
+    public let actual: [Int]
+    public var description: String { "\(name): expected shape \(expected), found \(actual)" }
+}
+
+/// A tensor the provider listed but could not deliver as Float32 (bad dtype, bad offsets, ...).
+public struct UnreadableTensor: Equatable, Sendable, CustomStringConvertible {
+    public let name: String
+    public let reason: String
+    public var description: String { "\(name): \(reason)" }
+}
+
+/// Everything wrong with a checkpoint relative to its configuration, gathered in one pass
+/// so that a single load reports every problem.
+public struct WeightProblems: Equatable, Sendable, CustomStringConvertible {
+    /// Key prefix that was used to look tensors up ("" or "bert.").
+    public let keyPrefix: String
+    public let missing: [String]
+    public let shapeMismatches: [ShapeMismatch]
+    public let unreadable: [UnreadableTensor]
+
+    public var description: String {
+        var parts: [String] = []
+        if !missing.isEmpty { parts.append("\(missing.count) missing tensor(s): \(missing.joined(separator: ", "))") }
+        if !shapeMismatches.isEmpty {
+            parts.append("\(shapeMismatches.count) shape mismatch(es): \(shapeMismatches.map(\.description).joined(separator: "; "))")
+        }
+        if !unreadable.isEmpty {
+            parts.append("\(unreadable.count) unreadable tensor(s): \(unreadable.map(\.description).joined(separator: "; "))")
+        }
+        return parts.joined(separator: ". ")
+    }
+}
+
+/// Errors from loading a BERT configuration or checkpoint, or from invalid forward inputs.
+public enum BertError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The configuration file could not be read at all.
+    case configUnreadable(path: String, reason: String)
+    /// The configuration file is not valid JSON (strict parse).
+    case configSyntax(path: String, line: Int, column: Int, reason: String)
+    /// The configuration is valid JSON but not a configuration this runtime can run:
+    /// wrong field type, unsupported option, inconsistent or absurd sizes.
+    /// `path` is nil when the configuration was not read from a file.
+    case invalidConfig(path: String?, reason: String)
+    /// The checkpoint does not match the configuration (all problems at once).
+    case weightsDoNotMatchConfig(WeightProblems)
+    /// A forward input that would read outside the model's tables.
+    case invalidInput(sequence: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case .configUnreadable(let path, let reason):
+            "cannot read BERT config \(path): \(reason)"
+        case .configSyntax(let path, let line, let column, let reason):
+            "BERT config \(path) is not valid JSON (line \(line), column \(column)): \(reason)"
+        case .invalidConfig(let path, let reason):
+            "invalid BERT config\(path.map { " \($0)" } ?? ""): \(reason)"
+        case .weightsDoNotMatchConfig(let problems):
+            "checkpoint does not match the BERT config: \(problems). "
+                + "Check that config.json and the weights come from the same model."
+        case .invalidInput(let sequence, let reason):
+            "invalid input sequence \(sequence): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,133 @@
+// The public model: configuration + bound weights + the padding-free forward pass.
+// Port of modeling_bert.py L597-L728 `BertModel` without the pooler (sentence encoders
+// pool the last hidden state themselves).
+import Kernels
+import SafeTensors
+
+/// One tokenized sequence. Positions are 0..<ids.count.
+public struct BertInput: Sendable, Equatable {
+    /// Word-piece ids, each in 0..<vocab_size.
+    public var ids: [Int32]
+    /// Segment ids (token_type_ids), same count as `ids`, each in 0..<type_vocab_size.
+    public var typeIds: [Int32]
+
+    public init(ids: [Int32], typeIds: [Int32]) {
+        self.ids = ids
+        self.typeIds = typeIds
+    }
+
+    /// A single-segment sequence (all type ids 0).
+    public init(ids: [Int32]) {
+        self.init(ids: ids, typeIds: [Int32](repeating: 0, count: ids.count))
+    }
+}
+
+/// The last hidden state of a batch: every token of every sequence, packed row after row.
+public struct BertHiddenStates: Sendable {
+    public let hiddenSize: Int
+    /// [tokens x hidden], row-major.
+    public let values: [Float]
+    /// Token rows of each input sequence, in input order (empty for an empty sequence).
+    public let sequenceRanges: [Range<Int>]
+
+    public init(hiddenSize: Int, values: [Float], sequenceRanges: [Range<Int>]) {
+        precondition(values.count == (sequenceRanges.last?.upperBound ?? 0) * hiddenSize,
+                     "BertHiddenStates: values do not match the ranges")
+        self.hiddenSize = hiddenSize
+        self.values = values
+        self.sequenceRanges = sequenceRanges
+    }
+
+    /// Total token rows.
+    public var tokenCount: Int { values.count / max(hiddenSize, 1) }
+
+    /// The [length x hidden] rows of sequence `index`.
+    public func sequence(_ index: Int) -> ArraySlice<Float> {
+        let r = sequenceRanges[index]
+        return values[(r.lowerBound * hiddenSize)..<(r.upperBound * hiddenSize)]
+    }
+}
+
+/// A BERT encoder ready to run: immutable after init, safe to share between threads.
+public final class BertModel: Sendable {
+    public let config: BertConfig
+    /// Checkpoint tensors that were not needed (pooler, position_ids, task heads), for information.
+    public let unexpectedTensors: [String]
+    /// "" or "bert.", whichever form the checkpoint's keys use.
+    public let keyPrefix: String
+    let embeddings: BertEmbeddings
+    let encoder: BertEncoder
+
+    /// Binds every tensor the configuration requires, checking each shape. Fails with one
+    /// error listing all missing, mis-shaped and unreadable tensors.
+    public init(config: BertConfig, weights: some TensorProvider) throws(BertError) {
+        try config.validate()
+        let binder = WeightBinder(weights)
+        let root = WeightPath(root: binder)
+        // Bind the encoder only when the embeddings bound cleanly? No: bind everything, so
+        // the error lists every problem at once.
+        let embeddings = BertEmbeddings(root.pp("embeddings"), config: config)
+        let encoder = BertEncoder(root.pp("encoder"), config: config)
+        if binder.hasProblems { throw .weightsDoNotMatchConfig(binder.problems) }
+        self.config = config
+        self.embeddings = embeddings
+        self.encoder = encoder
+        self.unexpectedTensors = binder.unexpected
+        self.keyPrefix = binder.keyPrefix
+    }
+
+    /// Checks that every id indexes inside the embedding tables and every sequence fits the
+    /// position table. `forward` calls this first; it is public for callers that want to
+    /// reject a request before queueing it.
+    public func validate(_ batch: [BertInput]) throws(BertError) {
+        let c = config
+        for (s, input) in batch.enumerated() {
+            guard input.ids.count == input.typeIds.count else {
+                throw .invalidInput(sequence: s, reason: "\(input.ids.count) ids but \(input.typeIds.count) type ids")
+            }
+            guard input.ids.count <= c.maxPositionEmbeddings else {
+                throw .invalidInput(sequence: s, reason:
+                    "\(input.ids.count) tokens exceed max_position_embeddings \(c.maxPositionEmbeddings); truncate the input")
+            }
+            if let p = input.ids.firstIndex(where: { $0 < 0 || Int($0) >= c.vocabSize }) {
+                throw .invalidInput(sequence: s, reason:
+                    "token id \(input.ids[p]) at position \(p) is outside the vocabulary 0..<\(c.vocabSize)")
+            }
+            if let p = input.typeIds.firstIndex(where: { $0 < 0 || Int($0) >= c.typeVocabSize }) {
+                throw .invalidInput(sequence: s, reason:
+                    "token type id \(input.typeIds[p]) at position \(p) is outside 0..<\(c.typeVocabSize)")
+            }
+        }
+    }
+
+    /// Token rows of each sequence when packed one after another.
+    static func packedRanges(_ batch: [BertInput]) -> [Range<Int>] {
+        var start = 0
+        return batch.map { input in
+            defer { start += input.ids.count }
+            return start..<(start + input.ids.count)
+        }
+    }
+
+    /// The last hidden state of every token (BertModel(...).last_hidden_state without padding).
+    ///
+    /// All tokens of the batch are packed into one [N x H] matrix, so each linear layer is a
+    /// single GEMM with N rows; attention runs per sequence, so no padding or mask exists and
+    /// a sequence's result does not depend on the rest of the batch (up to GEMM blocking).
+    public func forward(_ batch: [BertInput]) throws(BertError) -> BertHiddenStates {
+        try validate(batch)
+        let ranges = Self.packedRanges(batch)
+        let n = ranges.last?.upperBound ?? 0
+        let h = config.hiddenSize
+        let maxLength = batch.map(\.ids.count).max() ?? 0
+        var hidden = [Float](repeating: 0, count: n * h)  // [N x H], becomes the output
+        guard n > 0 else { return BertHiddenStates(hiddenSize: h, values: hidden, sequenceRanges: ranges) }
+        let ws = Workspace(tokens: n, maxLength: maxLength, config: config)
+        defer { ws.deallocate() }
+        hidden.withUnsafeMutableBufferPointer { x in
+            embeddings.forward(batch, ranges: ranges, into: x)
+            encoder.forward(x, ranges: ranges, ws: ws)
+        }
+        return BertHiddenStates(hiddenSize: h, values: hidden, sequenceRanges: ranges)
+    }
+}

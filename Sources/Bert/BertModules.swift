@@ -1,0 +1,256 @@
+// One type per Hugging Face module of BertModel, ported from
+// https://github.com/huggingface/transformers/blob/v5.24.0/src/transformers/models/bert/modeling_bert.py
+// (line numbers below refer to that file; dropout is the identity at inference).
+//
+// Dimension letters: N = tokens of the whole batch packed row after row (no padding),
+// L = length of one sequence, H = hidden size, A = attention heads, D = H / A,
+// I = intermediate size. Every linear layer runs once on all N rows; attention runs
+// per sequence and per head on strided views of the fused [N x 3H] QKV buffer.
+import Kernels
+import SafeTensors
+
+/// Scratch memory of one forward call, allocated once and reused by every layer.
+/// Each call owns its own, so concurrent forwards share nothing mutable.
+struct Workspace {
+    let qkv: UnsafeMutableBufferPointer<Float>           // [N x 3H]  Q | K | V per row
+    let context: UnsafeMutableBufferPointer<Float>       // [N x H]   attention output before dense
+    let attention: UnsafeMutableBufferPointer<Float>     // [N x H]   BertAttention output (post-LN)
+    let intermediate: UnsafeMutableBufferPointer<Float>  // [N x I]
+    let scores: UnsafeMutableBufferPointer<Float>        // [Lmax x Lmax] one (sequence, head) at a time
+    private let block: UnsafeMutableBufferPointer<Float>
+
+    init(tokens n: Int, maxLength: Int, config: BertConfig) {
+        let h = config.hiddenSize, i = config.intermediateSize
+        let sizes = [n * 3 * h, n * h, n * h, n * i, maxLength * maxLength]
+        let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(sizes.reduce(0, +), 1))
+        block.initialize(repeating: 0)
+        var parts: [UnsafeMutableBufferPointer<Float>] = []
+        var offset = 0
+        for count in sizes {
+            parts.append(UnsafeMutableBufferPointer(rebasing: block[offset..<(offset + count)]))
+            offset += count
+        }
+        self.block = block
+        qkv = parts[0]
+        context = parts[1]
+        attention = parts[2]
+        intermediate = parts[3]
+        scores = parts[4]
+    }
+
+    func deallocate() { block.deallocate() }
+}
+
+/// modeling_bert.py L54-L109 `BertEmbeddings`: LayerNorm(word[id] + type[tt] + position[p]).
+struct BertEmbeddings {
+    let wordEmbeddings: FloatTensor       // [vocab x H]
+    let positionEmbeddings: FloatTensor   // [maxPositions x H]
+    let tokenTypeEmbeddings: FloatTensor  // [typeVocab x H]
+    let layerNorm: LayerNormWeights
+    let hidden: Int
+
+    init(_ vb: WeightPath, config c: BertConfig) {
+        hidden = c.hiddenSize
+        wordEmbeddings = vb.pp("word_embeddings").tensor("weight", shape: [c.vocabSize, c.hiddenSize])
+        positionEmbeddings = vb.pp("position_embeddings").tensor("weight", shape: [c.maxPositionEmbeddings, c.hiddenSize])
+        tokenTypeEmbeddings = vb.pp("token_type_embeddings").tensor("weight", shape: [c.typeVocabSize, c.hiddenSize])
+        layerNorm = LayerNormWeights(vb.pp("LayerNorm"), size: c.hiddenSize, eps: c.layerNormEps)
+    }
+
+    /// Fills x [N x H]. Inputs were validated by `BertModel.validate` (ids in range).
+    func forward(_ batch: [BertInput], ranges: [Range<Int>], into x: UnsafeMutableBufferPointer<Float>) {
+        let h = hidden
+        let word = wordEmbeddings.values.baseAddress!
+        let position = positionEmbeddings.values.baseAddress!
+        let type = tokenTypeEmbeddings.values.baseAddress!
+        for (input, range) in zip(batch, ranges) {
+            for (p, row) in range.enumerated() {
+                let out = x.baseAddress! + row * h
+                let w = word + Int(input.ids[p]) * h
+                let t = type + Int(input.typeIds[p]) * h
+                let pos = position + p * h
+                // Same association as PyTorch: (inputs_embeds + token_type) + position.
+                for c in 0..<h { out[c] = (w[c] + t[c]) + pos[c] }
+            }
+        }
+        LayerNorm.apply(x, rows: ranges.last?.upperBound ?? 0, cols: h,
+                        gamma: layerNorm.gamma.values, beta: layerNorm.beta.values, eps: layerNorm.eps)
+    }
+}
+
+/// modeling_bert.py L112-L205 `eager_attention_forward` + `BertSelfAttention`:
+/// softmax(Q·Kᵀ / √D) · V per head. Q, K and V are computed by ONE GEMM with the three
+/// weights concatenated at load ([3H x H], the only weight copy the model makes).
+struct BertSelfAttention {
+    let query: Linear, key: Linear, value: Linear  // [H x H] each, as in the checkpoint
+    let qkv: Linear                                // [3H x H] = Wq ; Wk ; Wv, bias [3H]
+    let heads: Int
+    let headDim: Int
+
+    init(_ vb: WeightPath, config c: BertConfig) {
+        let h = c.hiddenSize
+        heads = c.numAttentionHeads
+        headDim = c.headDim
+        query = Linear(vb.pp("query"), inFeatures: h, outFeatures: h)
+        key = Linear(vb.pp("key"), inFeatures: h, outFeatures: h)
+        value = Linear(vb.pp("value"), inFeatures: h, outFeatures: h)
+        if query.isBound && key.isBound && value.isBound {
+            let w = Array(query.weight.values) + Array(key.weight.values) + Array(value.weight.values)
+            let b = Array(query.bias.values) + Array(key.bias.values) + Array(value.bias.values)
+            qkv = Linear(weight: FloatTensor(shape: [3 * h, h], w), bias: FloatTensor(shape: [3 * h], b),
+                         inFeatures: h, outFeatures: 3 * h)
+        } else {
+            // Binding failed; the model init throws before this is ever used.
+            qkv = Linear(weight: FloatTensor(shape: [0], []), bias: FloatTensor(shape: [0], []),
+                         inFeatures: h, outFeatures: 3 * h)
+        }
+    }
+
+    /// x [N x H] -> ws.context [N x H].
+    func forward(_ x: UnsafeBufferPointer<Float>, ranges: [Range<Int>], ws: Workspace) {
+        let h = heads * headDim
+        let n = ranges.last?.upperBound ?? 0
+        Gemm.linear(x, rows: n, inFeatures: h, weight: qkv.weight.values, outFeatures: 3 * h,
+                    bias: qkv.bias.values, into: ws.qkv)
+        let scale = 1 / Float(headDim).squareRoot()  // scaling = head_size ** -0.5
+        let scores = ws.scores.baseAddress!
+        for range in ranges where !range.isEmpty {
+            let l = range.count
+            let rowQKV = ws.qkv.baseAddress! + range.lowerBound * 3 * h   // [L x 3H] view
+            let rowContext = ws.context.baseAddress! + range.lowerBound * h  // [L x H] view
+            for head in 0..<heads {
+                let q = rowQKV + head * headDim  // [L x D], row stride 3H
+                let k = q + h
+                let v = q + 2 * h
+                // scores[L x L] = Q · Kᵀ · scale
+                Gemm.multiply(m: l, n: l, k: headDim, alpha: scale, a: q, lda: 3 * h,
+                              b: k, ldb: 3 * h, transposeB: true, c: scores, ldc: l)
+                // No mask: the sequence has no padding tokens.
+                Softmax.scaledMaskedRows(scores, rows: l, cols: l, ld: l)
+                // context[L x D] (columns head·D ..< (head+1)·D) = P · V
+                Gemm.multiply(m: l, n: headDim, k: l, a: scores, lda: l,
+                              b: v, ldb: 3 * h, c: rowContext + head * headDim, ldc: h)
+            }
+        }
+    }
+}
+
+/// modeling_bert.py L283-L294 `BertSelfOutput`: LayerNorm(dense(context) + input).
+struct BertSelfOutput {
+    let dense: Linear  // [H x H]
+    let layerNorm: LayerNormWeights
+
+    init(_ vb: WeightPath, config c: BertConfig) {
+        dense = Linear(vb.pp("dense"), inFeatures: c.hiddenSize, outFeatures: c.hiddenSize)
+        layerNorm = LayerNormWeights(vb.pp("LayerNorm"), size: c.hiddenSize, eps: c.layerNormEps)
+    }
+
+    /// context [N x H], residual [N x H] -> out [N x H].
+    func forward(_ context: UnsafeBufferPointer<Float>, residual: UnsafeBufferPointer<Float>,
+                 rows n: Int, into out: UnsafeMutableBufferPointer<Float>) {
+        Gemm.linear(context, rows: n, inFeatures: dense.inFeatures, weight: dense.weight.values,
+                    outFeatures: dense.outFeatures, bias: nil, into: out)
+        LayerNorm.addBiasResidualApply(out, rows: n, cols: dense.outFeatures, bias: dense.bias.values,
+                                       residual: residual, gamma: layerNorm.gamma.values,
+                                       beta: layerNorm.beta.values, eps: layerNorm.eps)
+    }
+}
+
+/// modeling_bert.py L297-L324 `BertAttention`: self-attention then `BertSelfOutput`.
+struct BertAttention {
+    let attention: BertSelfAttention  // "self" in the checkpoint
+    let output: BertSelfOutput
+
+    init(_ vb: WeightPath, config c: BertConfig) {
+        attention = BertSelfAttention(vb.pp("self"), config: c)
+        output = BertSelfOutput(vb.pp("output"), config: c)
+    }
+}
+
+/// modeling_bert.py L327-L339 `BertIntermediate`: act(dense(x)), [N x H] -> [N x I].
+struct BertIntermediate {
+    let dense: Linear  // [I x H]
+    let activation: ActivationFunction
+
+    init(_ vb: WeightPath, config c: BertConfig) {
+        dense = Linear(vb.pp("dense"), inFeatures: c.hiddenSize, outFeatures: c.intermediateSize)
+        activation = c.hiddenAct.kernel
+    }
+
+    func forward(_ x: UnsafeBufferPointer<Float>, rows n: Int, into out: UnsafeMutableBufferPointer<Float>) {
+        Gemm.linear(x, rows: n, inFeatures: dense.inFeatures, weight: dense.weight.values,
+                    outFeatures: dense.outFeatures, bias: nil, into: out)
+        // Bias + activation in one pass over [N x I].
+        Activations.addBiasApply(activation, out, rows: n, cols: dense.outFeatures, bias: dense.bias.values)
+    }
+}
+
+/// modeling_bert.py L342-L353 `BertOutput`: LayerNorm(dense(intermediate) + input), [N x I] -> [N x H].
+struct BertOutput {
+    let dense: Linear  // [H x I]
+    let layerNorm: LayerNormWeights
+
+    init(_ vb: WeightPath, config c: BertConfig) {
+        dense = Linear(vb.pp("dense"), inFeatures: c.intermediateSize, outFeatures: c.hiddenSize)
+        layerNorm = LayerNormWeights(vb.pp("LayerNorm"), size: c.hiddenSize, eps: c.layerNormEps)
+    }
+
+    func forward(_ intermediate: UnsafeBufferPointer<Float>, residual: UnsafeBufferPointer<Float>,
+                 rows n: Int, into out: UnsafeMutableBufferPointer<Float>) {
+        Gemm.linear(intermediate, rows: n, inFeatures: dense.inFeatures, weight: dense.weight.values,
+                    outFeatures: dense.outFeatures, bias: nil, into: out)
+        LayerNorm.addBiasResidualApply(out, rows: n, cols: dense.outFeatures, bias: dense.bias.values,
+                                       residual: residual, gamma: layerNorm.gamma.values,
+                                       beta: layerNorm.beta.values, eps: layerNorm.eps)
+    }
+}
+
+/// modeling_bert.py L356-L419 `BertLayer`: attention, then the feed-forward chunk.
+struct BertLayer {
+    let attention: BertAttention
+    let intermediate: BertIntermediate
+    let output: BertOutput
+
+    init(_ vb: WeightPath, config c: BertConfig) {
+        attention = BertAttention(vb.pp("attention"), config: c)
+        intermediate = BertIntermediate(vb.pp("intermediate"), config: c)
+        output = BertOutput(vb.pp("output"), config: c)
+    }
+
+    /// x [N x H] in, x [N x H] out (overwritten).
+    func forward(_ x: UnsafeMutableBufferPointer<Float>, ranges: [Range<Int>], ws: Workspace) {
+        let n = ranges.last?.upperBound ?? 0
+        attention.attention.forward(UnsafeBufferPointer(x), ranges: ranges, ws: ws)
+        attention.output.forward(UnsafeBufferPointer(ws.context), residual: UnsafeBufferPointer(x),
+                                 rows: n, into: ws.attention)
+        intermediate.forward(UnsafeBufferPointer(ws.attention), rows: n, into: ws.intermediate)
+        // x is dead after the self-output residual, so the layer output goes straight into it.
+        output.forward(UnsafeBufferPointer(ws.intermediate), residual: UnsafeBufferPointer(ws.attention),
+                       rows: n, into: x)
+    }
+}
+
+/// modeling_bert.py L422-L452 `BertEncoder`: the stack of layers.
+struct BertEncoder {
+    let layers: [BertLayer]
+
+    init(_ vb: WeightPath, config c: BertConfig) {
+        let layer = vb.pp("layer")
+        layers = (0..<c.numHiddenLayers).map { BertLayer(layer.pp($0), config: c) }
+    }
+
+    func forward(_ x: UnsafeMutableBufferPointer<Float>, ranges: [Range<Int>], ws: Workspace) {
+        for layer in layers { layer.forward(x, ranges: ranges, ws: ws) }
+    }
+}
+
+extension HiddenActivation {
+    /// The kernel implementing this activation.
+    var kernel: ActivationFunction {
+        switch self {
+        case .gelu: .geluErf
+        case .geluNew, .geluPytorchTanh: .geluTanh
+        case .relu: .relu
+        }
+    }
+}

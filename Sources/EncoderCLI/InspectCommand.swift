@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import SafeTensors
+import SentenceEmbeddings
+
+struct InspectCommand: ReportingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Describe a model: architecture, sizes, weights, pooling, tokenizer and the effective max sequence length.")
+
+    @OptionGroup var model: ModelOptions
+
+    func execute() throws {
+        let encoder = try model.load()
+        for (key, value) in Self.summary(of: encoder) {
+            print(key.padding(toLength: 16, withPad: " ", startingAt: 0) + value)
+        }
+        if !encoder.warnings.isEmpty {
+            print("Warnings")
+            for warning in encoder.warnings { print("  - \(warning)") }
+        }
+    }
+
+    static func summary(of encoder: SentenceEncoder) -> [(String, String)] {
+        let c = encoder.bertConfig
+        let checkpoint = encoder.checkpoint
+        var rows: [(String, String)] = []
+        rows.append(("Model", encoder.folder.path))
+        rows.append(("Architecture", "BERT encoder: \(c.numHiddenLayers) layers, hidden \(c.hiddenSize), \(c.numAttentionHeads) heads of \(c.hiddenSize / c.numAttentionHeads), intermediate \(c.intermediateSize), activation \(c.hiddenAct.rawValue), absolute positions"))
+        rows.append(("Vocabulary", "\(c.vocabSize) tokens, \(c.maxPositionEmbeddings) positions, \(c.typeVocabSize) token types, layer_norm_eps \(c.layerNormEps)"))
+
+        var parameters = 0
+        var byDType: [String: Int] = [:]
+        for info in checkpoint.tensors {
+            parameters += info.shape.reduce(1, *)
+            byDType[info.dtype.rawValue, default: 0] += 1
+        }
+        let dtypes = byDType.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        rows.append(("Parameters", "\(parameters.formatted()) in \(checkpoint.tensors.count) tensors (\(dtypes)), \(String(format: "%.1f", Double(checkpoint.fileSize) / 1_048_576)) MiB file"))
+        if !encoder.unusedTensors.isEmpty {
+            rows.append(("Unused tensors", encoder.unusedTensors.joined(separator: ", ")))
+        }
+
+        let p = encoder.pooling
+        rows.append(("Pooling", p.modes.map(\.rawValue).joined(separator: " + ") + (p.includePrompt ? "" : " (prompt tokens excluded)")))
+        rows.append(("Normalize", encoder.normalizes ? "yes, L2 (unit-length vectors)" : "no"))
+        rows.append(("Dimension", "\(encoder.dimension)"))
+
+        let t = encoder.tokenizer
+        let n = t.options.normalizer
+        let stripAccents = n.stripAccents.map { $0 ? "yes" : "no" } ?? "follows lowercase (\(n.lowercase ? "yes" : "no"))"
+        rows.append(("Tokenizer", "WordPiece, \(t.vocabulary.count) tokens; lowercase \(n.lowercase ? "yes" : "no"), strip accents \(stripAccents), Chinese characters split \(n.handleChineseChars ? "yes" : "no"), clean text \(n.cleanText ? "yes" : "no")"))
+        if encoder.sentenceConfig.doLowerCase {
+            rows.append(("", "sentence_bert_config.json do_lower_case: texts are lowercased first"))
+        }
+
+        rows.append(("Max sequence", "\(encoder.maxSequenceLength) tokens: \(encoder.maxSequenceLengthReason)"))
+        var declared: [String] = []
+        if let n = encoder.sentenceConfig.maxSeqLength { declared.append("sentence_bert_config.json max_seq_length \(n)") }
+        if let n = t.truncationMaxLength { declared.append("tokenizer.json truncation \(n)") }
+        if let n = t.modelMaxLength { declared.append("tokenizer_config.json model_max_length \(n)") }
+        declared.append("config.json max_position_embeddings \(c.maxPositionEmbeddings)")
+        rows.append(("", "declared: " + declared.joined(separator: "; ")))
+
+        let prompts = encoder.sentenceConfig.prompts
+        if !prompts.isEmpty {
+            rows.append(("Prompts", prompts.keys.sorted().map { "\($0): \(prompts[$0]!.debugDescription)" }.joined(separator: ", ")))
+        }
+        return rows
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import StrictJSON
+import Tokenization
+
+/// `encoder tokenize`: token ids (or strings) of texts, one JSON array per line.
+struct TokenizeCommand: ReportingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize",
+        abstract: "Print the token ids of each text as a JSON array, [CLS] and [SEP] included.",
+        discussion: """
+            Texts come from the arguments, then from --input (one output line per text, in order).
+            Nothing is truncated unless --max-length is given.
+            """
+    )
+
+    @OptionGroup var model: ModelOptions
+
+    @Argument(help: "Texts to tokenize.")
+    var texts: [String] = []
+
+    @OptionGroup var input: InputOptions
+
+    @Option(name: .long, help: "Truncate to at most this many tokens, [CLS] and [SEP] included (at least 2).")
+    var maxLength: Int?
+
+    @Flag(name: .long, help: "Print token strings instead of ids.")
+    var tokens = false
+
+    func validate() throws {
+        if let m = maxLength, m < 2 {
+            throw ValidationError("--max-length must be at least 2 ([CLS] and [SEP]); got \(m)")
+        }
+        if texts.isEmpty && input.input == nil {
+            throw ValidationError("give texts as arguments or a file with --input")
+        }
+    }
+
+    func execute() throws {
+        let tokenizer = try BertTokenizer(folder: model.folder)
+        for w in tokenizer.warnings { Stderr.write("warning: \(w)\n") }
+        let records = texts.map { TextRecord(text: $0, line: 0) } + (try input.readRecords())
+        var out = OutputBuffer()
+        for r in records {
+            let e = tokenizer.encode(r.text, maxLength: maxLength)
+            if tokens {
+                out.append("[" + e.tokens.map(JSONWriter.quoted).joined(separator: ",") + "]\n")
+            } else {
+                out.append("[" + e.ids.map { String($0) }.joined(separator: ",") + "]\n")
+            }
+        }
+        out.flush()
+    }
+}
+
+/// Buffers stdout writes (one `write` per 64 KiB instead of per line).
+struct OutputBuffer {
+    private var data = Data()
+    mutating func append(_ s: String) {
+        data.append(contentsOf: s.utf8)
+        if data.count >= 1 << 16 { flush() }
+    }
+    mutating func flush() {
+        FileHandle.standardOutput.write(data)
+        data.removeAll(keepingCapacity: true)
+    }
+}
+
+/// `encoder bench-tokenizer` (hidden): single-threaded tokenizer throughput on a file of texts.
+struct BenchTokenizerCommand: ReportingCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-tokenizer",
+        abstract: "Measure single-threaded tokenizer throughput (tokens/s).",
+        shouldDisplay: false
+    )
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .long, help: "Texts (.txt/.jsonl/.csv/.tsv).")
+    var input: String
+
+    @Option(name: .long, parsing: .singleValue, help: "Columns of a .csv/.tsv input (repeatable; all are read).")
+    var column: [String] = []
+
+    @Option(name: .long, help: "Timed passes over all texts; the best pass is reported.")
+    var repeats: Int = 20
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+    }
+
+    func execute() throws {
+        let tokenizer = try BertTokenizer(folder: model.folder)
+        var texts: [String] = []
+        for c in column.isEmpty ? [nil] : column.map(Optional.some) {
+            texts += try TextInput.read(path: input, format: TextInput.format(of: input, field: nil, column: c)).map(\.text)
+        }
+        var tokenCount = 0
+        for t in texts { tokenCount += tokenizer.encode(t).count }  // warm-up and count
+        var best = Duration.seconds(1_000_000)
+        let clock = ContinuousClock()
+        for _ in 0..<repeats {
+            var sink = 0
+            let d = clock.measure {
+                for t in texts { sink &+= tokenizer.encode(t).count }
+            }
+            precondition(sink == tokenCount)
+            best = min(best, d)
+        }
+        let seconds = best.seconds
+        print("swift encode: \(texts.count) texts, \(tokenCount) tokens, best of \(repeats): \(String(format: "%.4f", seconds)) s, \(Int(Double(tokenCount) / seconds)) tokens/s")
+    }
+}

@@ -1,1 +1,0 @@
-// The SentenceEmbeddings module; see Package.swift for how modules depend on each other.

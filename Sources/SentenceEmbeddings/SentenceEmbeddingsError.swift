@@ -1,0 +1,48 @@
+import Bert
+import SafeTensors
+import StrictJSON
+import Tokenization
+
+/// Why a model folder cannot be loaded or a text cannot be embedded.
+///
+/// Each case names the file at fault; the description says what to do about it.
+public enum SentenceEmbeddingsError: Error, CustomStringConvertible, Sendable {
+    /// Nothing exists at the path the caller gave.
+    case modelNotFound(path: String)
+    /// The folder has no `model.safetensors`.
+    case missingWeights(folder: String)
+    /// A configuration file is not valid JSON (duplicate keys, bad UTF-8, ...).
+    case invalidJSON(file: String, JSONError)
+    /// A configuration file is valid JSON but a value in it is wrong.
+    case invalidConfig(file: String, reason: String)
+    /// `modules.json` names a sentence-transformers module this runtime does not implement.
+    case unsupportedModule(file: String, type: String)
+    /// The folder has no `modules.json`, so the pooling is unknown.
+    case missingModules(folder: String)
+    /// The checkpoint file is malformed.
+    case checkpoint(SafeTensorsError)
+    /// The BERT configuration or weights are wrong or unsupported.
+    case model(BertError)
+    /// The tokenizer files are wrong or unsupported.
+    case tokenizer(TokenizationError)
+
+    public var description: String {
+        switch self {
+        case .modelNotFound(let path):
+            "\(path): no such file or folder; give a model folder or its model.safetensors (Scripts/fetch-model fetches the default model)"
+        case .missingWeights(let folder):
+            "\(folder): no model.safetensors in this folder; a sentence-transformers checkpoint folder holds model.safetensors, config.json and the tokenizer files"
+        case .invalidJSON(let file, let error):
+            "\(file): \(error)"
+        case .invalidConfig(let file, let reason):
+            "\(file): \(reason)"
+        case .unsupportedModule(let file, let type):
+            "\(file): module \(type) is not supported; supported modules are Transformer, Pooling and Normalize"
+        case .missingModules(let folder):
+            "\(folder): no modules.json, so the pooling this model was trained with is unknown; this is not a sentence-transformers folder"
+        case .checkpoint(let error): "\(error)"
+        case .model(let error): "\(error)"
+        case .tokenizer(let error): "\(error)"
+        }
+    }
+}

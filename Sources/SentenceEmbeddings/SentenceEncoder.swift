@@ -1,0 +1,208 @@
+import Bert
+import Foundation
+import SafeTensors
+import Tokenization
+
+/// Sentence embeddings from a sentence-transformers BERT checkpoint folder.
+///
+/// ```swift
+/// let encoder = try SentenceEncoder(contentsOf: URL(fileURLWithPath: "Models/all-MiniLM-L6-v2"))
+/// let vectors = try encoder.encode(["A man is playing a guitar.", "A woman slices an onion."])
+/// ```
+///
+/// The vectors are those sentence-transformers computes for the same folder
+/// (cosine >= 0.99999): the same tokenizer, truncation length, pooling and
+/// normalization, read from the folder's own files.
+///
+/// An encoder is immutable after loading and safe to use from many threads at once.
+public final class SentenceEncoder: Sendable {
+    /// Settings that change how work is split, never the vectors.
+    public struct Options: Sendable {
+        /// The most tokens one forward pass holds; texts are grouped by length up to this budget.
+        public var maxBatchTokens: Int = 8192
+
+        public init() {}
+    }
+
+    /// The model folder.
+    public let folder: URL
+    /// The checkpoint the weights come from.
+    public let checkpoint: SafeTensorsFile
+    /// The BERT architecture from `config.json`.
+    public let bertConfig: BertConfig
+    /// Pooling, normalization, truncation and prompts from the sentence-transformers files.
+    public let sentenceConfig: SentenceTransformersConfig
+    /// The WordPiece tokenizer from `tokenizer.json` / `vocab.txt`.
+    public let tokenizer: BertTokenizer
+    /// Texts are truncated to this many tokens, `[CLS]` and `[SEP]` included.
+    public let maxSequenceLength: Int
+    /// Where ``maxSequenceLength`` comes from, in words.
+    public let maxSequenceLengthReason: String
+    /// Things in the folder that disagree or look wrong but do not stop loading.
+    public let warnings: [String]
+    public let options: Options
+    let model: BertModel
+
+    /// The length of every embedding.
+    public var dimension: Int { sentenceConfig.pooling.outputDimension }
+    /// How token embeddings become one vector.
+    public var pooling: Pooling { sentenceConfig.pooling }
+    /// Whether embeddings are scaled to unit length (a Normalize module).
+    public var normalizes: Bool { sentenceConfig.normalize }
+    /// Tensors of the checkpoint the BERT model does not use (a pooler, an LM head, buffers).
+    public var unusedTensors: [String] { model.unexpectedTensors }
+
+    /// Loads a model from its folder or from the `model.safetensors` inside it.
+    public init(contentsOf url: URL, options: Options = Options()) throws(SentenceEmbeddingsError) {
+        let (folder, weightsURL) = try Self.locate(url)
+        self.folder = folder
+        self.options = options
+        var warnings: [String] = []
+
+        let configURL = folder.appendingPathComponent("config.json")
+        do { bertConfig = try BertConfig.load(from: configURL) } catch { throw .model(error) }
+        sentenceConfig = try SentenceTransformersConfig.load(folder: folder)
+        do { tokenizer = try BertTokenizer(folder: folder) } catch { throw .tokenizer(error) }
+        warnings += tokenizer.warnings
+
+        do { checkpoint = try SafeTensorsFile(contentsOf: weightsURL) } catch { throw .checkpoint(error) }
+        do { model = try BertModel(config: bertConfig, weights: checkpoint) } catch { throw .model(error) }
+
+        if sentenceConfig.pooling.tokenDimension != bertConfig.hiddenSize {
+            throw .invalidConfig(
+                file: folder.appendingPathComponent("1_Pooling/config.json").path,
+                reason: "word_embedding_dimension is \(sentenceConfig.pooling.tokenDimension) but config.json's hidden_size is \(bertConfig.hiddenSize)")
+        }
+        if tokenizer.vocabulary.count > bertConfig.vocabSize {
+            throw .invalidConfig(
+                file: configURL.path,
+                reason: "the tokenizer has \(tokenizer.vocabulary.count) tokens but vocab_size is \(bertConfig.vocabSize); the tokenizer files do not belong to these weights")
+        }
+
+        let resolved = Self.resolveMaxLength(
+            sentenceConfig: sentenceConfig, modelMaxLength: tokenizer.modelMaxLength,
+            maxPositions: bertConfig.maxPositionEmbeddings)
+        maxSequenceLength = resolved.length
+        maxSequenceLengthReason = resolved.reason
+        warnings += resolved.warnings
+        if let t = tokenizer.truncationMaxLength, t != resolved.length {
+            warnings.append(
+                "tokenizer.json truncates at \(t) tokens but sentence-transformers passes max_length=\(resolved.length) explicitly, which overrides it; \(resolved.length) is used")
+        }
+        self.warnings = warnings
+    }
+
+    /// The folder and weights file for a path that names either.
+    static func locate(_ url: URL) throws(SentenceEmbeddingsError) -> (folder: URL, weights: URL) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw .modelNotFound(path: url.path)
+        }
+        if isDirectory.boolValue {
+            let weights = url.appendingPathComponent("model.safetensors")
+            guard FileManager.default.fileExists(atPath: weights.path) else { throw .missingWeights(folder: url.path) }
+            return (url, weights)
+        }
+        return (url.deletingLastPathComponent(), url)
+    }
+
+    /// sentence-transformers' rule (`Transformer.__init__`, 6.x): `max_seq_length` of
+    /// sentence_bert_config.json when given; otherwise the tokenizer's `model_max_length`
+    /// capped at `max_position_embeddings`. tokenizer.json's own truncation never applies,
+    /// because sentence-transformers passes `max_length` explicitly.
+    static func resolveMaxLength(sentenceConfig: SentenceTransformersConfig, modelMaxLength: Int?, maxPositions: Int)
+        -> (length: Int, reason: String, warnings: [String])
+    {
+        if let n = sentenceConfig.maxSeqLength {
+            if n > maxPositions {
+                return (maxPositions, "max_position_embeddings of config.json (sentence_bert_config.json asks for \(n), more than the model has positions)",
+                        ["sentence_bert_config.json max_seq_length \(n) exceeds max_position_embeddings \(maxPositions); using \(maxPositions)"])
+            }
+            return (n, "max_seq_length of sentence_bert_config.json, which sentence-transformers uses", [])
+        }
+        if let m = modelMaxLength, m < maxPositions {
+            return (m, "model_max_length of tokenizer_config.json (no max_seq_length in sentence_bert_config.json)", [])
+        }
+        return (maxPositions, "max_position_embeddings of config.json (no max_seq_length in sentence_bert_config.json)", [])
+    }
+
+    // MARK: Encoding
+
+    /// The token ids the model sees for `text`: lowercased when sentence_bert_config.json
+    /// says `do_lower_case`, truncated to ``maxSequenceLength``.
+    public func tokenize(_ text: String) -> Encoding {
+        tokenizer.encode(preprocess(text), maxLength: maxSequenceLength)
+    }
+
+    func preprocess(_ text: String) -> String {
+        // sentence-transformers prepends a Lowercase normalizer when do_lower_case is set
+        // and the tokenizer does not lowercase already.
+        sentenceConfig.doLowerCase && !tokenizer.options.normalizer.lowercase ? text.lowercased() : text
+    }
+
+    /// Embeds each text; row `i` belongs to `texts[i]`.
+    public func encode(_ texts: [String]) throws(SentenceEmbeddingsError) -> [[Float]] {
+        let batch = try embed(texts)
+        return (0..<batch.count).map { Array(batch[$0]) }
+    }
+
+    /// Embeds one text.
+    public func encode(_ text: String) throws(SentenceEmbeddingsError) -> [Float] {
+        try encode([text])[0]
+    }
+
+    /// Embeds `texts` into one row-major matrix, with token counts for reporting.
+    public func embed(_ texts: [String]) throws(SentenceEmbeddingsError) -> Embeddings {
+        try embed(encodings: texts.map(tokenize))
+    }
+
+    /// Embeds already tokenized texts (from ``tokenize(_:)``).
+    public func embed(encodings: [Encoding]) throws(SentenceEmbeddingsError) -> Embeddings {
+        let d = dimension
+        var values = [Float](repeating: 0, count: encodings.count * d)
+        // Longest first, grouped up to the token budget: similar lengths share a forward pass.
+        let order = encodings.indices.sorted { encodings[$0].ids.count > encodings[$1].ids.count }
+        var start = 0
+        while start < order.count {
+            var end = start
+            var tokens = 0
+            while end < order.count, end == start || tokens + encodings[order[end]].ids.count <= options.maxBatchTokens {
+                tokens += encodings[order[end]].ids.count
+                end += 1
+            }
+            let members = Array(order[start..<end])
+            let inputs = members.map { BertInput(ids: encodings[$0].ids, typeIds: encodings[$0].typeIds) }
+            let hidden: BertHiddenStates
+            do { hidden = try model.forward(inputs) } catch { throw .model(error) }
+            hidden.values.withUnsafeBufferPointer { h in
+                values.withUnsafeMutableBufferPointer { out in
+                    for (k, i) in members.enumerated() {
+                        let row = UnsafeMutableBufferPointer(rebasing: out[(i * d)..<((i + 1) * d)])
+                        pooling.pool(h, rows: hidden.sequenceRanges[k], into: row)
+                        if normalizes { normalizeL2(row) }
+                    }
+                }
+            }
+            start = end
+        }
+        return Embeddings(
+            dimension: d, values: values,
+            tokenCounts: encodings.map(\.ids.count),
+            truncatedCount: encodings.count { $0.overflowed })
+    }
+}
+
+/// Embeddings of several texts as one row-major matrix [count x dimension].
+public struct Embeddings: Sendable {
+    public let dimension: Int
+    /// Row `i` is the embedding of text `i`.
+    public let values: [Float]
+    /// Tokens of each text after truncation, `[CLS]` and `[SEP]` included.
+    public let tokenCounts: [Int]
+    /// How many texts were cut at the maximum sequence length.
+    public let truncatedCount: Int
+
+    public var count: Int { tokenCounts.count }
+
+    public subscript(i: Int) -> ArraySlice<Float> { values[(i * dimension)..<((i + 1) * dimension)] }
+}

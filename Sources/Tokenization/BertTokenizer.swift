@@ -1,0 +1,315 @@
+/// A token matched verbatim in the raw text before normalization (Hugging Face's
+/// `added_tokens` with `normalized: false`), e.g. `[MASK]` or `[SEP]` typed by a user.
+public struct AddedToken: Sendable, Equatable {
+    public var content: String
+    public var id: Int32
+
+    public init(content: String, id: Int32) {
+        self.content = content
+        self.id = id
+    }
+}
+
+/// A BERT WordPiece tokenizer that gives the same ids and offsets as Hugging Face's
+/// fast `BertTokenizer` (the Rust `tokenizers` library).
+///
+/// Pipeline, each stage in its own file: added-token split (raw text) ->
+/// ``BertNormalizer`` -> ``BertPreTokenizer`` -> ``WordPiece`` -> truncation and
+/// `[CLS] A [SEP] (B [SEP])`. The stages run streaming over the UTF-8 bytes: no
+/// intermediate strings are built.
+public final class BertTokenizer: Sendable {
+    /// Settings of every stage.
+    public struct Options: Sendable, Equatable {
+        public var normalizer: BertNormalizerOptions
+        public var unknownToken: String
+        public var classifierToken: String
+        public var separatorToken: String
+        public var paddingToken: String
+        /// Matched in raw text like the other special tokens when present in the vocabulary.
+        public var maskToken: String?
+        /// WordPiece's `max_input_chars_per_word`, in Unicode scalars.
+        public var maxInputCharsPerWord: Int
+        /// Tokens besides the special ones that are matched verbatim in the raw text.
+        public var addedTokens: [AddedToken]
+
+        public init(
+            normalizer: BertNormalizerOptions = BertNormalizerOptions(),
+            unknownToken: String = "[UNK]", classifierToken: String = "[CLS]", separatorToken: String = "[SEP]",
+            paddingToken: String = "[PAD]", maskToken: String? = "[MASK]",
+            maxInputCharsPerWord: Int = 100, addedTokens: [AddedToken] = []
+        ) {
+            self.normalizer = normalizer
+            self.unknownToken = unknownToken
+            self.classifierToken = classifierToken
+            self.separatorToken = separatorToken
+            self.paddingToken = paddingToken
+            self.maskToken = maskToken
+            self.maxInputCharsPerWord = maxInputCharsPerWord
+            self.addedTokens = addedTokens
+        }
+    }
+
+    public let options: Options
+    public let vocabulary: Vocabulary
+    /// Disagreements between the files of the folder it was loaded from (empty otherwise).
+    public let warnings: [String]
+    /// `model_max_length` of tokenizer_config.json (`nil` when absent or the 1e30 "no limit" sentinel).
+    public let modelMaxLength: Int?
+    /// `truncation.max_length` of tokenizer.json, when it sets one. Not applied by ``encode(_:maxLength:)``.
+    public let truncationMaxLength: Int?
+
+    /// Ids of the special tokens.
+    public let unknownID: Int32, classifierID: Int32, separatorID: Int32, paddingID: Int32
+
+    let normalizer: BertNormalizer
+    let wordPiece: WordPiece
+    let matcher: AddedTokenMatcher
+    let addedStrings: [Int32: String]
+
+    /// A tokenizer over `vocabulary`. Precondition: the unknown, classifier, separator and
+    /// padding tokens of `options` are in `vocabulary` (``init(folder:)`` checks this and throws).
+    public convenience init(vocabulary: Vocabulary, options: Options) {
+        for (role, t) in [("unk", options.unknownToken), ("cls", options.classifierToken),
+                          ("sep", options.separatorToken), ("pad", options.paddingToken)] {
+            precondition(vocabulary.id(for: t) != nil, "the \(role) token \(t) is not in the vocabulary")
+        }
+        self.init(vocabulary: vocabulary, options: options, warnings: [], modelMaxLength: nil, truncationMaxLength: nil)
+    }
+
+    init(vocabulary: Vocabulary, options: Options, warnings: [String], modelMaxLength: Int?, truncationMaxLength: Int?) {
+        self.vocabulary = vocabulary
+        self.options = options
+        self.warnings = warnings
+        self.modelMaxLength = modelMaxLength
+        self.truncationMaxLength = truncationMaxLength
+        unknownID = vocabulary.id(for: options.unknownToken)!
+        classifierID = vocabulary.id(for: options.classifierToken)!
+        separatorID = vocabulary.id(for: options.separatorToken)!
+        paddingID = vocabulary.id(for: options.paddingToken)!
+        normalizer = BertNormalizer(options: options.normalizer)
+        wordPiece = WordPiece(vocabulary: vocabulary, unknownID: unknownID, maxInputCharsPerWord: options.maxInputCharsPerWord)
+        var added = options.addedTokens
+        for t in [options.unknownToken, options.classifierToken, options.separatorToken, options.paddingToken, options.maskToken] {
+            if let t, let id = vocabulary.id(for: t), !added.contains(where: { Array($0.content.utf8) == Array(t.utf8) }) {
+                added.append(AddedToken(content: t, id: id))
+            }
+        }
+        matcher = AddedTokenMatcher(added)
+        var strings: [Int32: String] = [:]
+        for t in added where vocabulary.token(for: t.id) == nil { strings[t.id] = t.content }
+        addedStrings = strings
+    }
+
+    /// The token string of an id (vocabulary entry or added token).
+    public func token(for id: Int32) -> String? {
+        vocabulary.token(for: id) ?? addedStrings[id]
+    }
+
+    /// `[CLS] text [SEP]`. With `maxLength`, truncated to at most that many tokens
+    /// (specials included; no truncation when `maxLength` < 2, as in the reference).
+    public func encode(_ text: String, maxLength: Int? = nil) -> Encoding {
+        var a = tokenize(text)
+        var none: RawTokens? = nil
+        let cut = maxLength.map { PostProcessor.truncate(&a, &none, maxLength: $0) } ?? false
+        return PostProcessor.assemble(a, nil, cls: classifierID, sep: separatorID, overflowed: cut, tokenString: tokenString)
+    }
+
+    /// `[CLS] text [SEP] pair [SEP]` with type ids 0 then 1; truncation is longest-first.
+    public func encode(_ text: String, pair: String, maxLength: Int? = nil) -> Encoding {
+        var a = tokenize(text)
+        var b: RawTokens? = tokenize(pair)
+        let cut = maxLength.map { PostProcessor.truncate(&a, &b, maxLength: $0) } ?? false
+        return PostProcessor.assemble(a, b, cls: classifierID, sep: separatorID, overflowed: cut, tokenString: tokenString)
+    }
+
+    /// Like ``encode(_:maxLength:)`` for raw bytes, which must be valid UTF-8.
+    /// Throws ``TokenizationError/invalidUTF8Input(byteOffset:)`` naming the first bad byte
+    /// (never replaces it with U+FFFD, which BERT would then silently delete).
+    public func encode(utf8 bytes: [UInt8], maxLength: Int? = nil) throws(TokenizationError) -> Encoding {
+        if let bad = UTF8Validation.firstInvalidByte(bytes) { throw .invalidUTF8Input(byteOffset: bad) }
+        var a = bytes.withUnsafeBufferPointer { tokenize(utf8: $0) }
+        var none: RawTokens? = nil
+        let cut = maxLength.map { PostProcessor.truncate(&a, &none, maxLength: $0) } ?? false
+        return PostProcessor.assemble(a, nil, cls: classifierID, sep: separatorID, overflowed: cut, tokenString: tokenString)
+    }
+
+    /// Number of tokens of `text` without specials and truncation (no strings built).
+    public func tokenCount(_ text: String) -> Int { tokenize(text).count }
+
+    @inline(__always)
+    private func tokenString(_ id: Int32) -> String { token(for: id) ?? options.unknownToken }
+
+    func tokenize(_ text: String) -> RawTokens {
+        var text = text
+        return text.withUTF8 { tokenize(utf8: $0) }
+    }
+
+    /// The streaming core. `utf8` must be valid UTF-8.
+    func tokenize(utf8 p: UnsafeBufferPointer<UInt8>) -> RawTokens {
+        var builder = WordBuilder(wordPiece: wordPiece, flags: normalizer.tables.flags)
+        builder.reserve(p.count)
+        let n = p.count
+        var i = 0
+        var scalarIndex = 0
+        while i < n {
+            let b0 = p[i]
+            if matcher.firstBytes[Int(b0)], let m = matcher.match(p, at: i) {
+                builder.flush()
+                builder.out.ids.append(m.id)
+                builder.out.starts.append(scalarIndex)
+                builder.out.ends.append(scalarIndex + m.scalarCount)
+                i += m.byteCount
+                scalarIndex += m.scalarCount
+                continue
+            }
+            let c: UInt32
+            if b0 < 0x80 {
+                c = UInt32(b0); i += 1
+            } else if b0 < 0xE0 {
+                c = UInt32(b0 & 0x1F) << 6 | UInt32(p[i + 1] & 0x3F); i += 2
+            } else if b0 < 0xF0 {
+                c = UInt32(b0 & 0x0F) << 12 | UInt32(p[i + 1] & 0x3F) << 6 | UInt32(p[i + 2] & 0x3F); i += 3
+            } else {
+                c = UInt32(b0 & 0x07) << 18 | UInt32(p[i + 1] & 0x3F) << 12 | UInt32(p[i + 2] & 0x3F) << 6
+                    | UInt32(p[i + 3] & 0x3F)
+                i += 4
+            }
+            normalizer.normalize(c, origin: scalarIndex, into: &builder)
+            scalarIndex += 1
+        }
+        builder.flush()
+        return builder.out
+    }
+}
+
+/// Collects normalized scalars into words (the pre-tokenizer's rule) and runs
+/// WordPiece on each finished word.
+struct WordBuilder: NormalizedScalarSink {
+    let wordPiece: WordPiece
+    let flags: [UInt8]
+    var bytes: [UInt8] = []
+    var starts: [Int] = []
+    var origins: [Int] = []
+    var pieces: [(id: Int32, start: Int, end: Int)] = []
+    var out = RawTokens()
+
+    init(wordPiece: WordPiece, flags: [UInt8]) {
+        self.wordPiece = wordPiece
+        self.flags = flags
+    }
+
+    mutating func reserve(_ n: Int) {
+        let guess = min(n / 3 + 4, 1 << 16)
+        out.ids.reserveCapacity(guess); out.starts.reserveCapacity(guess); out.ends.reserveCapacity(guess)
+        bytes.reserveCapacity(64); starts.reserveCapacity(64); origins.reserveCapacity(64)
+    }
+
+    @inline(__always)
+    mutating func accept(_ s: UInt32, origin: Int) {
+        let f = flags[Int(s)] & (UnicodeTables.splitSpace | UnicodeTables.punctuation)
+        if f == 0 {
+            append(s, origin: origin)
+        } else if f & UnicodeTables.splitSpace != 0 {
+            flush()
+        } else {
+            flush()
+            append(s, origin: origin)
+            flush()
+        }
+    }
+
+    @inline(__always)
+    mutating func append(_ s: UInt32, origin: Int) {
+        starts.append(bytes.count)
+        origins.append(origin)
+        if s < 0x80 {
+            bytes.append(UInt8(s))
+        } else if s < 0x800 {
+            bytes.append(UInt8(0xC0 | s >> 6)); bytes.append(UInt8(0x80 | s & 0x3F))
+        } else if s < 0x10000 {
+            bytes.append(UInt8(0xE0 | s >> 12)); bytes.append(UInt8(0x80 | s >> 6 & 0x3F)); bytes.append(UInt8(0x80 | s & 0x3F))
+        } else {
+            bytes.append(UInt8(0xF0 | s >> 18)); bytes.append(UInt8(0x80 | s >> 12 & 0x3F))
+            bytes.append(UInt8(0x80 | s >> 6 & 0x3F)); bytes.append(UInt8(0x80 | s & 0x3F))
+        }
+    }
+
+    mutating func flush() {
+        guard !origins.isEmpty else { return }
+        starts.append(bytes.count)
+        bytes.withUnsafeBufferPointer { b in
+            starts.withUnsafeBufferPointer { s in
+                wordPiece.tokenize(bytes: b, scalarStarts: s, scalarCount: origins.count, pieces: &pieces)
+            }
+        }
+        for piece in pieces {
+            out.ids.append(piece.id)
+            out.starts.append(origins[piece.start])
+            out.ends.append(origins[piece.end - 1] + 1)
+        }
+        bytes.removeAll(keepingCapacity: true)
+        starts.removeAll(keepingCapacity: true)
+        origins.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Finds added tokens in raw UTF-8, leftmost-longest like the reference's Aho-Corasick
+/// (`MatchKind::LeftmostLongest`).
+struct AddedTokenMatcher: Sendable {
+    let tokens: [(bytes: [UInt8], id: Int32, scalarCount: Int)]
+    let firstBytes: [Bool]
+
+    init(_ added: [AddedToken]) {
+        var tokens: [(bytes: [UInt8], id: Int32, scalarCount: Int)] = []
+        var first = [Bool](repeating: false, count: 256)
+        for t in added where !t.content.isEmpty {
+            let b = Array(t.content.utf8)
+            tokens.append((b, t.id, t.content.unicodeScalars.count))
+            first[Int(b[0])] = true
+        }
+        self.tokens = tokens
+        self.firstBytes = first
+    }
+
+    func match(_ p: UnsafeBufferPointer<UInt8>, at i: Int) -> (id: Int32, byteCount: Int, scalarCount: Int)? {
+        var best: (id: Int32, byteCount: Int, scalarCount: Int)? = nil
+        for t in tokens where t.bytes.count <= p.count - i && t.bytes.count > (best?.byteCount ?? 0) {
+            var equal = true
+            for k in 0..<t.bytes.count where p[i + k] != t.bytes[k] { equal = false; break }
+            if equal { best = (t.id, t.bytes.count, t.scalarCount) }
+        }
+        return best
+    }
+}
+
+/// UTF-8 validation that reports where the input goes wrong.
+public enum UTF8Validation {
+    /// The offset of the first byte that does not start or continue a valid UTF-8
+    /// sequence (overlong forms, surrogates and values above U+10FFFF are invalid), or `nil`.
+    public static func firstInvalidByte(_ b: [UInt8]) -> Int? {
+        var i = 0
+        let n = b.count
+        while i < n {
+            let c = b[i]
+            if c < 0x80 { i += 1; continue }
+            let len: Int
+            var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+            switch c {
+            case 0xC2...0xDF: len = 2
+            case 0xE0: len = 3; lo = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: len = 3
+            case 0xED: len = 3; hi = 0x9F
+            case 0xF0: len = 4; lo = 0x90
+            case 0xF1...0xF3: len = 4
+            case 0xF4: len = 4; hi = 0x8F
+            default: return i
+            }
+            guard i + 1 < n, b[i + 1] >= lo, b[i + 1] <= hi else { return i }
+            for k in 2..<len {
+                guard i + k < n, b[i + k] >= 0x80, b[i + k] <= 0xBF else { return i }
+            }
+            i += len
+        }
+        return nil
+    }
+}

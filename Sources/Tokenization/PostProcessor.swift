@@ -1,0 +1,64 @@
+/// Truncation (tokenizers/src/utils/truncation.rs, strategy `longest_first`, stride 0,
+/// direction right) and BERT's template `[CLS] A [SEP]` / `[CLS] A [SEP] B [SEP]`
+/// (tokenizers/src/processors/bert.rs).
+enum PostProcessor {
+    /// Truncates so that the final encoding, specials included, has at most `maxLength`
+    /// tokens. As in the reference (`Tokenizer::post_process`, probed with tokenizers
+    /// 0.23.3): when `maxLength` is smaller than the number of specials (2 single, 3 pair)
+    /// nothing is truncated; otherwise the budget `maxLength - specials` is shared
+    /// longest-first. Returns whether tokens were removed.
+    static func truncate(_ a: inout RawTokens, _ b: inout RawTokens?, maxLength: Int) -> Bool {
+        let specials = b == nil ? 2 : 3
+        guard maxLength >= specials else { return false }
+        let budget = maxLength - specials
+        let before = a.count + (b?.count ?? 0)
+        if var second = b {
+            if budget == 0 {
+                a.truncate(to: 0); second.truncate(to: 0)
+            } else if a.count + second.count > budget {
+                // truncate_encodings, LongestFirst with a pair: with n1 <= n2,
+                // n2 = max(n1, budget - n1) unless n1 > budget; if n1 + n2 still exceeds the
+                // budget both get budget / 2, the longer one the odd token.
+                var n1 = a.count, n2 = second.count
+                let swap = n1 > n2
+                if swap { swap2(&n1, &n2) }
+                if n1 > budget { n2 = n1 } else { n2 = max(n1, budget - n1) }
+                if n1 + n2 > budget {
+                    n1 = budget / 2
+                    n2 = n1 + budget % 2
+                }
+                if swap { swap2(&n1, &n2) }
+                a.truncate(to: n1); second.truncate(to: n2)
+            }
+            b = second
+        } else if a.count > budget {
+            a.truncate(to: budget)
+        }
+        return a.count + (b?.count ?? 0) < before
+    }
+
+    private static func swap2(_ x: inout Int, _ y: inout Int) { let t = x; x = y; y = t }
+
+    static func assemble(
+        _ a: RawTokens, _ b: RawTokens?, cls: Int32, sep: Int32, overflowed: Bool, tokenString: (Int32) -> String
+    ) -> Encoding {
+        let n = a.count + (b?.count ?? 0) + (b == nil ? 2 : 3)
+        var ids: [Int32] = []; ids.reserveCapacity(n)
+        var types: [Int32] = []; types.reserveCapacity(n)
+        var offsets: [Range<Int>] = []; offsets.reserveCapacity(n)
+        ids.append(cls); types.append(0); offsets.append(0..<0)
+        for i in 0..<a.count {
+            ids.append(a.ids[i]); types.append(0); offsets.append(a.starts[i]..<a.ends[i])
+        }
+        ids.append(sep); types.append(0); offsets.append(0..<0)
+        if let b {
+            for i in 0..<b.count {
+                ids.append(b.ids[i]); types.append(1); offsets.append(b.starts[i]..<b.ends[i])
+            }
+            ids.append(sep); types.append(1); offsets.append(0..<0)
+        }
+        return Encoding(
+            ids: ids, typeIds: types, tokens: ids.map(tokenString), offsets: offsets,
+            attentionMask: [Int32](repeating: 1, count: ids.count), overflowed: overflowed)
+    }
+}

@@ -1,1 +1,0 @@
-// The Tokenization module; see Package.swift for how modules depend on each other.

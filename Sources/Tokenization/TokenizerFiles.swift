@@ -1,0 +1,331 @@
+import Foundation
+import StrictJSON
+
+extension BertTokenizer {
+    /// Loads the tokenizer of a model folder: `tokenizer.json` and/or `vocab.txt`, with
+    /// `tokenizer_config.json` and `special_tokens_map.json` when present.
+    ///
+    /// Precedence as in `transformers`' fast tokenizer: `tokenizer.json` wins over
+    /// `tokenizer_config.json`, which wins over `special_tokens_map.json`. When files
+    /// disagree (another vocabulary in `vocab.txt`, `do_lower_case` against the
+    /// normalizer's `lowercase`, ...) the winner is used and ``warnings`` lists each
+    /// difference. Throws on unreadable or malformed files, invalid UTF-8 or duplicates
+    /// in the vocabulary, missing `[UNK]`/`[CLS]`/`[SEP]`/`[PAD]`, and `tokenizer.json`
+    /// components other than BERT's.
+    public convenience init(folder: URL) throws(TokenizationError) {
+        let loaded = try FolderLoader(folder: folder).load()
+        self.init(
+            vocabulary: loaded.vocabulary, options: loaded.options, warnings: loaded.warnings,
+            modelMaxLength: loaded.modelMaxLength, truncationMaxLength: loaded.truncationMaxLength)
+    }
+}
+
+private struct Loaded {
+    var vocabulary: Vocabulary
+    var options: BertTokenizer.Options
+    var warnings: [String]
+    var modelMaxLength: Int?
+    var truncationMaxLength: Int?
+}
+
+private struct FolderLoader {
+    let folder: URL
+
+    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    func read(_ name: String) throws(TokenizationError) -> [UInt8]? {
+        let p = path(name)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: p, isDirectory: &isDirectory) else { return nil }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: p)
+        if isDirectory.boolValue || (attributes?[.type] as? FileAttributeType).map({ $0 != .typeRegular }) ?? false {
+            throw .unreadableFile(path: p, reason: "not a regular file")
+        }
+        do {
+            return [UInt8](try Data(contentsOf: URL(fileURLWithPath: p)))
+        } catch {
+            throw .unreadableFile(path: p, reason: "\(error.localizedDescription)")
+        }
+    }
+
+    func json(_ name: String) throws(TokenizationError) -> JSONObject? {
+        guard let bytes = try read(name) else { return nil }
+        let value: JSONValue
+        do { value = try JSONParser.parse(bytes) } catch { throw .invalidJSON(path: path(name), error: error) }
+        guard let object = value.objectValue else {
+            throw .invalidField(path: path(name), field: "(top level)", expected: "an object, found \(value.kindName)")
+        }
+        return object
+    }
+
+    func load() throws(TokenizationError) -> Loaded {
+        let tokenizerJSON = try json("tokenizer.json")
+        let vocabTxt = try read("vocab.txt")
+        let config = try json("tokenizer_config.json")
+        let specialMap = try json("special_tokens_map.json")
+        guard tokenizerJSON != nil || vocabTxt != nil else { throw .noTokenizerFiles(folder: folder.path) }
+        var warnings: [String] = []
+
+        // Special tokens and normalizer flags from the configs (lowest precedence first).
+        var tokens = ["unk": "[UNK]", "cls": "[CLS]", "sep": "[SEP]", "pad": "[PAD]", "mask": "[MASK]"]
+        var tokenSource = ["unk": "default", "cls": "default", "sep": "default", "pad": "default", "mask": "default"]
+        for (file, object) in [("special_tokens_map.json", specialMap), ("tokenizer_config.json", config)] {
+            guard let object else { continue }
+            for role in ["unk", "cls", "sep", "pad", "mask"] {
+                guard let value = object["\(role)_token"], !value.isNull else { continue }
+                let t = try specialToken(value, file: file, field: "\(role)_token")
+                if tokenSource[role] != "default", tokens[role] != t {
+                    warnings.append("\(file) sets \(role)_token \(t.debugDescription) but \(tokenSource[role]!) says \(tokens[role]!.debugDescription); using \(file)")
+                }
+                tokens[role] = t
+                tokenSource[role] = file
+            }
+        }
+        var normalizer = BertNormalizerOptions()
+        var modelMaxLength: Int? = nil
+        if let config {
+            let file = path("tokenizer_config.json")
+            if let v = config["do_lower_case"], !v.isNull { normalizer.lowercase = try bool(v, file, "do_lower_case") }
+            if let v = config["strip_accents"], !v.isNull { normalizer.stripAccents = try bool(v, file, "strip_accents") }
+            if let v = config["tokenize_chinese_chars"], !v.isNull {
+                normalizer.handleChineseChars = try bool(v, file, "tokenize_chinese_chars")
+            }
+            if let v = config["model_max_length"], !v.isNull {
+                guard let n = v.numberValue, let d = n.doubleValue, d >= 0 else {
+                    throw .invalidField(path: file, field: "model_max_length", expected: "a non-negative number")
+                }
+                // transformers writes int(1e30) (VERY_LARGE_INTEGER) for "no limit".
+                if let exact = n.exactInt, d < 1e18 { modelMaxLength = exact }
+            }
+        }
+        var maxChars = 100
+        var truncationMaxLength: Int? = nil
+        var added: [AddedToken] = []
+        var vocabulary: Vocabulary
+
+        if let tj = tokenizerJSON {
+            let file = path("tokenizer.json")
+            let parsed = try TokenizerJSON(tj, file: file)
+            vocabulary = try Vocabulary(tokens: parsed.vocab, continuingSubwordPrefix: parsed.prefix, source: file + " model.vocab")
+            maxChars = parsed.maxInputCharsPerWord
+            truncationMaxLength = parsed.truncationMaxLength
+            added = parsed.addedTokens
+            if config != nil {
+                let c = normalizer, j = parsed.normalizer
+                if c.lowercase != j.lowercase {
+                    warnings.append("tokenizer_config.json do_lower_case=\(c.lowercase) but tokenizer.json normalizer lowercase=\(j.lowercase); using tokenizer.json")
+                }
+                if c.stripAccents != j.stripAccents {
+                    let show = { (v: Bool?) in v.map { "\($0)" } ?? "null" }
+                    warnings.append("tokenizer_config.json strip_accents=\(show(c.stripAccents)) but tokenizer.json normalizer strip_accents=\(show(j.stripAccents)); using tokenizer.json")
+                }
+                if c.handleChineseChars != j.handleChineseChars {
+                    warnings.append("tokenizer_config.json tokenize_chinese_chars=\(c.handleChineseChars) but tokenizer.json handle_chinese_chars=\(j.handleChineseChars); using tokenizer.json")
+                }
+            }
+            normalizer = parsed.normalizer
+            for (role, t) in [("unk", parsed.unk), ("cls", parsed.cls), ("sep", parsed.sep)] {
+                guard let t else { continue }
+                if tokenSource[role] != "default", tokens[role] != t {
+                    warnings.append("tokenizer.json uses \(role) token \(t.debugDescription) but \(tokenSource[role]!) says \(tokens[role]!.debugDescription); using tokenizer.json")
+                }
+                tokens[role] = t
+                tokenSource[role] = "tokenizer.json"
+            }
+            if let vocabTxt {
+                let txt = try Vocabulary.parseVocabTxt(vocabTxt, path: path("vocab.txt"))
+                if txt.count != parsed.vocab.count {
+                    warnings.append("vocab.txt has \(txt.count) tokens but tokenizer.json has \(parsed.vocab.count); using tokenizer.json")
+                }
+                let differing = zip(txt, parsed.vocab).enumerated().filter { Array($0.element.0.utf8) != Array($0.element.1.utf8) }
+                if !differing.isEmpty {
+                    let shown = differing.prefix(5).map { "id \($0.offset): \($0.element.0.debugDescription) vs \($0.element.1.debugDescription)" }
+                    warnings.append("vocab.txt and tokenizer.json differ at \(differing.count) ids (\(shown.joined(separator: ", "))); using tokenizer.json")
+                }
+            }
+        } else {
+            let p = path("vocab.txt")
+            vocabulary = try Vocabulary(tokens: try Vocabulary.parseVocabTxt(vocabTxt!, path: p), source: p)
+        }
+
+        let source = tokenizerJSON != nil ? path("tokenizer.json") : path("vocab.txt")
+        for role in ["unk", "cls", "sep", "pad"] where vocabulary.id(for: tokens[role]!) == nil {
+            throw .missingSpecialToken(role: role, token: tokens[role]!, source: source)
+        }
+        let mask = tokens["mask"].flatMap { vocabulary.id(for: $0) != nil ? $0 : nil }
+        let options = BertTokenizer.Options(
+            normalizer: normalizer, unknownToken: tokens["unk"]!, classifierToken: tokens["cls"]!,
+            separatorToken: tokens["sep"]!, paddingToken: tokens["pad"]!, maskToken: mask,
+            maxInputCharsPerWord: maxChars, addedTokens: added)
+        return Loaded(vocabulary: vocabulary, options: options, warnings: warnings,
+                      modelMaxLength: modelMaxLength, truncationMaxLength: truncationMaxLength)
+    }
+
+    func specialToken(_ v: JSONValue, file: String, field: String) throws(TokenizationError) -> String {
+        if let s = v.stringValue { return s }
+        if let s = v.objectValue?["content"]?.stringValue { return s }
+        throw .invalidField(path: path(file), field: field, expected: "a string or an object with a \"content\" string")
+    }
+}
+
+private func bool(_ v: JSONValue, _ file: String, _ field: String) throws(TokenizationError) -> Bool {
+    guard let b = v.boolValue else { throw .invalidField(path: file, field: field, expected: "true or false, found \(v.kindName)") }
+    return b
+}
+
+/// The parts of a `tokenizers` `tokenizer.json` a BERT tokenizer needs, with every
+/// component type checked against the ones implemented here.
+private struct TokenizerJSON {
+    var vocab: [String] = []
+    var prefix = "##"
+    var maxInputCharsPerWord = 100
+    var unk: String? = nil
+    var cls: String? = nil
+    var sep: String? = nil
+    var normalizer = BertNormalizerOptions(cleanText: false, handleChineseChars: false, stripAccents: false, lowercase: false)
+    var truncationMaxLength: Int? = nil
+    var addedTokens: [AddedToken] = []
+
+    init(_ root: JSONObject, file: String) throws(TokenizationError) {
+        func object(_ v: JSONValue?, _ field: String) throws(TokenizationError) -> JSONObject {
+            guard let o = v?.objectValue else {
+                throw .invalidField(path: file, field: field, expected: "an object, found \(v?.kindName ?? "nothing")")
+            }
+            return o
+        }
+        func type(_ o: JSONObject, _ field: String) throws(TokenizationError) -> String? {
+            guard let t = o["type"] else { return nil }
+            guard let s = t.stringValue else { throw .invalidField(path: file, field: field + ".type", expected: "a string") }
+            return s
+        }
+        func int(_ v: JSONValue?, _ field: String) throws(TokenizationError) -> Int {
+            guard let n = v?.numberValue?.exactInt, n >= 0 else {
+                throw .invalidField(path: file, field: field, expected: "a non-negative integer")
+            }
+            return n
+        }
+        func string(_ v: JSONValue?, _ field: String) throws(TokenizationError) -> String {
+            guard let s = v?.stringValue else { throw .invalidField(path: file, field: field, expected: "a string") }
+            return s
+        }
+
+        // model
+        let model = try object(root["model"], "model")
+        let modelType = try type(model, "model")
+        guard modelType == nil || modelType == "WordPiece" else {
+            throw .unsupportedComponent(path: file, component: "model", type: modelType!)
+        }
+        let vocabObject = try object(model["vocab"], "model.vocab")
+        var byID = [String?](repeating: nil, count: vocabObject.count)
+        for (token, value) in vocabObject.members {
+            let id = try int(value, "model.vocab[\(token.debugDescription)]")
+            guard id < byID.count else {
+                throw .invalidVocabularyIDs(path: file, reason: "token \(token.debugDescription) has id \(id) but there are \(byID.count) tokens")
+            }
+            if let other = byID[id] {
+                throw .invalidVocabularyIDs(path: file, reason: "tokens \(other.debugDescription) and \(token.debugDescription) share id \(id)")
+            }
+            byID[id] = token
+        }
+        vocab = byID.map { $0! }  // count distinct ids < count each unique => all filled
+        if let v = model["unk_token"] { unk = try string(v, "model.unk_token") }
+        if let v = model["continuing_subword_prefix"] { prefix = try string(v, "model.continuing_subword_prefix") }
+        if let v = model["max_input_chars_per_word"] { maxInputCharsPerWord = try int(v, "model.max_input_chars_per_word") }
+
+        // normalizer
+        if let n = root["normalizer"], !n.isNull {
+            let o = try object(n, "normalizer")
+            let t = try type(o, "normalizer") ?? "(none)"
+            guard t == "BertNormalizer" else { throw .unsupportedComponent(path: file, component: "normalizer", type: t) }
+            func flag(_ key: String, _ fallback: Bool) throws(TokenizationError) -> Bool {
+                guard let v = o[key], !v.isNull else { return fallback }
+                return try bool(v, file, "normalizer." + key)
+            }
+            let strip: Bool? = try { () throws(TokenizationError) -> Bool? in
+                guard let v = o["strip_accents"], !v.isNull else { return nil }
+                return try bool(v, file, "normalizer.strip_accents")
+            }()
+            normalizer = BertNormalizerOptions(
+                cleanText: try flag("clean_text", true), handleChineseChars: try flag("handle_chinese_chars", true),
+                stripAccents: strip, lowercase: try flag("lowercase", true))
+        }
+
+        // pre-tokenizer
+        let pre = root["pre_tokenizer"]
+        let preType = try pre?.objectValue.flatMap { (o) throws(TokenizationError) in try type(o, "pre_tokenizer") } ?? (pre?.kindName ?? "null")
+        guard preType == "BertPreTokenizer" else {
+            throw .unsupportedComponent(path: file, component: "pre_tokenizer", type: preType)
+        }
+
+        // post-processor: BertProcessing, or TemplateProcessing spelling out the same template.
+        let post = try object(root["post_processor"], "post_processor")
+        let postType = try type(post, "post_processor") ?? "(none)"
+        switch postType {
+        case "BertProcessing":
+            func pair(_ key: String) throws(TokenizationError) -> String {
+                guard let a = post[key]?.arrayValue, a.count == 2, let s = a[0].stringValue else {
+                    throw .invalidField(path: file, field: "post_processor." + key, expected: "[token, id]")
+                }
+                return s
+            }
+            cls = try pair("cls"); sep = try pair("sep")
+        case "TemplateProcessing":
+            (cls, sep) = try Self.bertTemplate(post, file: file)
+        default:
+            throw .unsupportedComponent(path: file, component: "post_processor", type: postType)
+        }
+
+        // added tokens: matched in raw text; only the plain kind is implemented.
+        if let list = root["added_tokens"], !list.isNull {
+            guard let items = list.arrayValue else { throw .invalidField(path: file, field: "added_tokens", expected: "an array") }
+            for (i, item) in items.enumerated() {
+                let o = try object(item, "added_tokens[\(i)]")
+                let content = try string(o["content"], "added_tokens[\(i)].content")
+                let id = try int(o["id"], "added_tokens[\(i)].id")
+                guard id <= Int(Int32.max) else { throw .invalidField(path: file, field: "added_tokens[\(i)].id", expected: "an id below 2^31") }
+                for key in ["normalized", "lstrip", "rstrip", "single_word"] where o[key]?.boolValue == true {
+                    throw .unsupportedComponent(path: file, component: "added token \(content.debugDescription)", type: "\(key): true")
+                }
+                if id < vocab.count, Array(vocab[id].utf8) != Array(content.utf8) {
+                    throw .invalidField(path: file, field: "added_tokens[\(i)]", expected: "id \(id) to be \(vocab[id].debugDescription) as in model.vocab, found \(content.debugDescription)")
+                }
+                addedTokens.append(AddedToken(content: content, id: Int32(id)))
+            }
+        }
+
+        if let tr = root["truncation"], !tr.isNull {
+            let o = try object(tr, "truncation")
+            truncationMaxLength = try int(o["max_length"], "truncation.max_length")
+        }
+    }
+
+    /// Accepts exactly `[CLS]:0 $A:0 [SEP]:0` and `[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1`.
+    static func bertTemplate(_ post: JSONObject, file: String) throws(TokenizationError) -> (String, String) {
+        func pieces(_ key: String) -> [(special: Bool, id: String, type: Int)]? {
+            guard let a = post[key]?.arrayValue else { return nil }
+            var out: [(special: Bool, id: String, type: Int)] = []
+            for item in a {
+                guard let o = item.objectValue, o.count == 1, let (k, v) = o.members.first.map({ ($0.key, $0.value) }),
+                      let inner = v.objectValue, let id = inner["id"]?.stringValue,
+                      let t = inner["type_id"]?.numberValue?.exactInt else { return nil }
+                if k == "SpecialToken" { out.append((true, id, t)) } else if k == "Sequence" { out.append((false, id, t)) } else { return nil }
+            }
+            return out
+        }
+        let bad = TokenizationError.unsupportedComponent(
+            path: file, component: "post_processor", type: "TemplateProcessing other than [CLS] $A [SEP] / [CLS] $A [SEP] $B:1 [SEP]:1")
+        guard let single = pieces("single"), let pair = pieces("pair"), single.count == 3, pair.count == 5 else { throw bad }
+        let cls = single[0].id, sep = single[2].id
+        let expectSingle: [(Bool, String, Int)] = [(true, cls, 0), (false, "A", 0), (true, sep, 0)]
+        let expectPair: [(Bool, String, Int)] = [(true, cls, 0), (false, "A", 0), (true, sep, 0), (false, "B", 1), (true, sep, 1)]
+        guard zip(single, expectSingle).allSatisfy({ $0.special == $1.0 && $0.id == $1.1 && $0.type == $1.2 }),
+              zip(pair, expectPair).allSatisfy({ $0.special == $1.0 && $0.id == $1.1 && $0.type == $1.2 }) else { throw bad }
+        // special_tokens maps the template's names to token strings; BERT's are one token each.
+        func content(_ name: String) throws(TokenizationError) -> String {
+            guard let entry = post["special_tokens"]?.objectValue?[name]?.objectValue else { return name }
+            guard let toks = entry["tokens"]?.arrayValue, toks.count == 1, let s = toks[0].stringValue else { throw bad }
+            return s
+        }
+        return (try content(cls), try content(sep))
+    }
+}

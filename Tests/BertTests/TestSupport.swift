@@ -1,0 +1,98 @@
+// Test utilities: seeded random data, a dictionary TensorProvider, a tiny random BERT.
+import Bert
+import Foundation
+import SafeTensors
+
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+struct MissingTensor: Error, CustomStringConvertible {
+    let name: String
+    var description: String { "no tensor \(name)" }
+}
+
+/// Tensors held in a dictionary (tests only).
+struct DictionaryTensors: TensorProvider {
+    var tensors: [String: FloatTensor]
+    var tensorNames: [String] { tensors.keys.sorted() }
+    func floatTensor(_ name: String) throws -> FloatTensor {
+        guard let t = tensors[name] else { throw MissingTensor(name: name) }
+        return t
+    }
+}
+
+/// 2 layers, hidden 32, 4 heads, FFN 64, vocab 50, 40 positions.
+func tinyConfig(_ act: HiddenActivation = .gelu) throws -> BertConfig {
+    try BertConfig(vocabSize: 50, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4,
+                   intermediateSize: 64, hiddenAct: act, maxPositionEmbeddings: 40, typeVocabSize: 2,
+                   layerNormEps: 1e-12)
+}
+
+/// Every tensor a BertModel checkpoint holds for `config` (keys composed by prefix), plus the
+/// extras real checkpoints carry (position_ids, pooler), filled with seeded random values.
+func randomCheckpoint(_ c: BertConfig, seed: UInt64, prefix: String = "") -> [String: FloatTensor] {
+    var g = SeededGenerator(seed: seed)
+    var out: [String: FloatTensor] = [:]
+    func put(_ key: String, _ shape: [Int], around center: Float = 0, spread: Float = 0.5) {
+        let count = shape.reduce(1, *)
+        out[prefix + key] = FloatTensor(shape: shape, (0..<count).map { _ in center + Float.random(in: -spread...spread, using: &g) })
+    }
+    let h = c.hiddenSize, i = c.intermediateSize
+    func layerNorm(_ p: String) { put(p + ".weight", [h], around: 1, spread: 0.2); put(p + ".bias", [h], spread: 0.1) }
+    func linear(_ p: String, _ inF: Int, _ outF: Int) {
+        put(p + ".weight", [outF, inF], spread: 1 / Float(inF).squareRoot())
+        put(p + ".bias", [outF], spread: 0.1)
+    }
+    put("embeddings.word_embeddings.weight", [c.vocabSize, h])
+    put("embeddings.position_embeddings.weight", [c.maxPositionEmbeddings, h])
+    put("embeddings.token_type_embeddings.weight", [c.typeVocabSize, h])
+    layerNorm("embeddings.LayerNorm")
+    put("embeddings.position_ids", [1, c.maxPositionEmbeddings])
+    for l in 0..<c.numHiddenLayers {
+        let p = "encoder.layer.\(l)."
+        for name in ["query", "key", "value"] { linear(p + "attention.self." + name, h, h) }
+        linear(p + "attention.output.dense", h, h)
+        layerNorm(p + "attention.output.LayerNorm")
+        linear(p + "intermediate.dense", h, i)
+        linear(p + "output.dense", i, h)
+        layerNorm(p + "output.LayerNorm")
+    }
+    linear("pooler.dense", h, h)
+    return out
+}
+
+func randomInput(length: Int, vocab: Int, seed: UInt64, pair: Bool = false) -> BertInput {
+    var g = SeededGenerator(seed: seed)
+    let ids = (0..<length).map { _ in Int32.random(in: 0..<Int32(vocab), using: &g) }
+    let types = (0..<length).map { pair && $0 >= length / 2 ? Int32(1) : 0 }
+    return BertInput(ids: ids, typeIds: types)
+}
+
+/// Cosine similarity of two equal-length vectors, in Double.
+func cosine(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
+    var dot = 0.0, na = 0.0, nb = 0.0
+    for (x, y) in zip(a, b) { dot += Double(x) * Double(y); na += Double(x) * Double(x); nb += Double(y) * Double(y) }
+    return dot / (na.squareRoot() * nb.squareRoot())
+}
+
+func maxAbsDiff(_ a: some Collection<Float>, _ b: some Collection<Float>) -> Float {
+    zip(a, b).map { abs($0 - $1) }.max() ?? 0
+}
+
+/// Writes `text` to a fresh temporary file and returns its URL.
+func temporaryFile(_ text: String, name: String = "config.json") throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("BertTests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let url = dir.appendingPathComponent(name)
+    try Data(text.utf8).write(to: url)
+    return url
+}

@@ -1,3 +1,0 @@
-import Testing
-
-// Tests of the EncoderCLI module go here.

@@ -1,3 +1,0 @@
-import Testing
-
-// Tests of the SafeTensors module go here.

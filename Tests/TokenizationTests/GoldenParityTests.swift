@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+@testable import Tokenization
+
+/// Token ids and offsets compared id for id with Hugging Face `tokenizers` (see Goldens/manifest.json).
+@Suite struct GoldenParityTests {
+    struct CorpusCase: Decodable { let text: String; let ids: [Int32]; let offsets: [Int] }
+    struct TruncationCase: Decodable { let text: String; let max: Int; let model: String; let ids: [Int32]; let offsets: [Int]; let overflowed: Bool }
+    struct PairCase: Decodable { let a: String; let b: String; let max: Int?; let model: String; let ids: [Int32]; let types: [Int32]; let offsets: [Int]; let overflowed: Bool }
+    struct Run: Decodable {
+        let first: UInt32, last: UInt32, ids: [Int32], offsets: [Int]
+        init(from decoder: any Decoder) throws {
+            var c = try decoder.unkeyedContainer()
+            first = try c.decode(UInt32.self); last = try c.decode(UInt32.self)
+            ids = try c.decode([Int32].self); offsets = try c.decode([Int].self)
+        }
+    }
+
+    @Test("model folder loads without warnings")
+    func loads() throws {
+        let t = try #require(Fixtures.uncased, "run Scripts/fetch-model: \(Fixtures.modelFolder.path) must hold all-MiniLM-L6-v2")
+        #expect(t.warnings == [])
+        #expect(t.vocabulary.count == 30522)
+        #expect(t.modelMaxLength == 512)
+        #expect(t.truncationMaxLength == 128)
+        #expect(t.options.normalizer == BertNormalizerOptions(cleanText: true, handleChineseChars: true, stripAccents: nil, lowercase: true))
+    }
+
+    @Test("corpus ids and offsets", arguments: ["uncased", "cased"])
+    func corpus(model: String) throws {
+        let tok = try #require(Fixtures.tokenizer(model))
+        let lines = try Fixtures.golden("corpus-\(model).jsonl")
+        #expect(lines.count >= 2000)
+        var mismatches = 0
+        for line in lines {
+            let c = try JSONDecoder().decode(CorpusCase.self, from: line)
+            let e = tok.encode(c.text)
+            if e.ids != c.ids || e.offsets != Fixtures.pairs(c.offsets) {
+                mismatches += 1
+                if mismatches <= 5 {
+                    Issue.record("\(model) \(c.text.debugDescription.prefix(200)): ids \(e.ids.prefix(40)) expected \(c.ids.prefix(40)); offsets \(e.offsets.prefix(20)) expected \(Fixtures.pairs(c.offsets).prefix(20))")
+                }
+            }
+            #expect(e.attentionMask == [Int32](repeating: 1, count: e.ids.count))
+            #expect(e.typeIds == [Int32](repeating: 0, count: e.ids.count))
+        }
+        #expect(mismatches == 0, "\(mismatches) of \(lines.count) texts differ")
+    }
+
+    @Test("truncation to max length")
+    func truncation() throws {
+        let lines = try Fixtures.golden("truncation.jsonl")
+        #expect(lines.count >= 500)
+        var mismatches = 0
+        for line in lines {
+            let c = try JSONDecoder().decode(TruncationCase.self, from: line)
+            let e = try #require(Fixtures.tokenizer(c.model)).encode(c.text, maxLength: c.max)
+            if e.ids != c.ids || e.offsets != Fixtures.pairs(c.offsets) || e.overflowed != c.overflowed {
+                mismatches += 1
+                if mismatches <= 5 { Issue.record("\(c.model) max \(c.max) \(c.text.debugDescription.prefix(100)): \(e.ids) expected \(c.ids), overflowed \(e.overflowed)") }
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
+    @Test("pairs with type ids and longest-first truncation")
+    func pairs() throws {
+        let lines = try Fixtures.golden("pairs.jsonl")
+        #expect(lines.count >= 500)
+        var mismatches = 0
+        for line in lines {
+            let c = try JSONDecoder().decode(PairCase.self, from: line)
+            let e = try #require(Fixtures.tokenizer(c.model)).encode(c.a, pair: c.b, maxLength: c.max)
+            if e.ids != c.ids || e.typeIds != c.types || e.offsets != Fixtures.pairs(c.offsets) || e.overflowed != c.overflowed {
+                mismatches += 1
+                if mismatches <= 5 { Issue.record("\(c.model) max \(String(describing: c.max)) \(c.a.debugDescription.prefix(60)) | \(c.b.debugDescription.prefix(60)): \(e.ids) \(e.typeIds) expected \(c.ids) \(c.types)") }
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
+    @Test("every Unicode scalar in \"a\" + c + \"b\"", arguments: ["uncased", "cased"])
+    func everyScalar(model: String) throws {
+        let tok = try #require(Fixtures.tokenizer(model))
+        let lines = try Fixtures.golden("codepoints-\(model).jsonl")
+        var covered = 0
+        var mismatches = 0
+        for line in lines {
+            let run = try JSONDecoder().decode(Run.self, from: line)
+            let expectedOffsets = Fixtures.pairs(run.offsets)
+            for v in run.first...run.last {
+                guard let s = Unicode.Scalar(v) else { continue }
+                covered += 1
+                var text = "a"
+                text.unicodeScalars.append(s)
+                text += "b"
+                let e = tok.encode(text)
+                if e.ids != run.ids || e.offsets != expectedOffsets {
+                    mismatches += 1
+                    if mismatches <= 5 { Issue.record("\(model) U+\(String(v, radix: 16, uppercase: true)): \(e.ids) \(e.offsets) expected \(run.ids) \(expectedOffsets)") }
+                }
+            }
+        }
+        #expect(covered == 0x110000 - 0x800)
+        #expect(mismatches == 0, "\(mismatches) scalars differ")
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+@testable import Tokenization
+
+@Suite struct PropertyTests {
+    /// Random scalars from every plane, unassigned, private-use and control scalars included.
+    static func randomText(_ rng: inout SplitMix64) -> String {
+        var s = String.UnicodeScalarView()
+        let n = Int.random(in: 0...40, using: &rng)
+        for _ in 0..<n {
+            let v: UInt32
+            switch Int.random(in: 0..<6, using: &rng) {
+            case 0: v = UInt32.random(in: 0x20...0x7E, using: &rng)
+            case 1: v = UInt32.random(in: 0...0x3FF, using: &rng)
+            case 2: v = UInt32.random(in: 0...0xFFFF, using: &rng)
+            case 3: v = [0x20, 0x09, 0x0A, 0x0D, 0x85, 0x0B, 0xA0, 0x200B, 0xFEFF, 0x301, 0x2028].randomElement(using: &rng)!
+            default: v = UInt32.random(in: 0...0x10FFFF, using: &rng)
+            }
+            s.append(Unicode.Scalar(v) ?? "\u{FFFD}")
+        }
+        return String(s)
+    }
+
+    @Test("random Unicode never crashes and gives a well-formed encoding")
+    func wellFormed() throws {
+        let tok = try #require(Fixtures.uncased)
+        let cased = try #require(Fixtures.cased)
+        var rng = SplitMix64(seed: 42)
+        for i in 0..<5000 {
+            let text = Self.randomText(&rng)
+            let scalars = text.unicodeScalars.count
+            for t in [tok, cased] {
+                let maxLength: Int? = i % 3 == 0 ? Int.random(in: 0...20, using: &rng) : nil
+                let e = t.encode(text, maxLength: maxLength)
+                #expect(e.ids.first == t.classifierID && e.ids.last == t.separatorID)
+                #expect(e.ids.allSatisfy { $0 >= 0 && Int($0) < t.vocabulary.count })
+                #expect(e.tokens == e.ids.map { t.vocabulary.tokens[Int($0)] })
+                #expect(e.offsets.allSatisfy { $0.lowerBound >= 0 && $0.upperBound <= scalars })
+                #expect(e.attentionMask.count == e.ids.count && e.attentionMask.allSatisfy { $0 == 1 })
+                #expect(e.typeIds.count == e.ids.count && e.offsets.count == e.ids.count)
+                if let m = maxLength, m >= 2 { #expect(e.count <= m) }
+            }
+        }
+    }
+
+    /// The streaming fast path against the stages run one after another on whole strings.
+    @Test("streaming pipeline equals the stage-by-stage reference")
+    func naiveReference() throws {
+        let tok = try #require(Fixtures.uncased)
+        let normalizer = BertNormalizer(options: tok.options.normalizer)
+        let pre = BertPreTokenizer()
+        let wp = WordPiece(vocabulary: tok.vocabulary, unknownID: tok.unknownID)
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<3000 {
+            let text = Self.randomText(&rng)
+            let normalized = normalizer.normalize(text)
+            let scalars = Array(normalized.text.unicodeScalars)
+            var expected: [String] = ["[CLS]"]
+            for r in pre.words(normalized.text) {
+                expected += wp.tokenize(String(String.UnicodeScalarView(scalars[r])))
+            }
+            expected.append("[SEP]")
+            #expect(tok.encode(text).tokens == expected, "\(text.debugDescription)")
+        }
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-
-// Tests of the Tokenization module go here.
