@@ -80,6 +80,18 @@ import Testing
         #expect(zero.status != 0 && zero.stderr.contains("at least 1"), "\(zero.stderr)")
     }
 
+    @Test func tokenizeLowercasesFirstWhenSentenceBertConfigSaysSo() throws {
+        // tok_st_lower_on_cased: a cased tokenizer with do_lower_case true in sentence_bert_config.json.
+        let url = CLI.repository.appendingPathComponent("\(Self.fixtures)/tok_st_lower_on_cased/goldens.json")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let rows = try #require((doc["cases"] as? [[String: Any]])?.first?["rows"] as? [[String: Any]])
+        let row = try #require(rows.first { ($0["text"] as? String)?.hasPrefix("ΟΔΟΣ") == true })
+        let r = try CLI.run(["tokenize", "\(Self.fixtures)/tok_st_lower_on_cased", row["text"] as! String])
+        #expect(r.status == 0, "\(r.stderr)")
+        let ids = (row["token_ids"] as! [NSNumber]).map { "\($0)" }.joined(separator: ",")
+        #expect(r.stdout == "[\(ids)]\n")
+    }
+
     @Test func unsupportedArchitecturesAreRefusedByName() throws {
         for (variant, word) in [("refused_roberta", "roberta"), ("refused_distilbert", "distilbert"), ("refused_relative_key", "relative_key")] {
             let r = try CLI.run(["run", "\(Self.fixtures)/\(variant)", "x"])
