@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], resources: [.copy("Goldens")]),
         .testTarget(name: "BertTests", dependencies: ["Bert"], resources: [.copy("Goldens")]),
-        .testTarget(name: "SentenceEmbeddingsTests", dependencies: ["SentenceEmbeddings"], resources: [.copy("Goldens")]),
+        .testTarget(name: "SentenceEmbeddingsTests", dependencies: ["SentenceEmbeddings"], resources: [.copy("Goldens"), .copy("Fixtures")]),
         .testTarget(name: "EncoderCLITests", dependencies: ["EncoderCLI", "SafeTensors"]),
     ]
 )

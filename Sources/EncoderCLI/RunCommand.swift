@@ -20,6 +20,8 @@ struct RunCommand: ReportingCommand {
 
     @OptionGroup var input: InputOptions
 
+    @OptionGroup var encoding: EncodingFlags
+
     @Option(name: .shortAndLong, help: "Write the embeddings to this file (.npy, .jsonl or .tsv).")
     var output: String?
 
@@ -49,12 +51,12 @@ struct RunCommand: ReportingCommand {
         }
 
         let embedStart = ContinuousClock.now
-        let embeddings = try encoder.embed(texts)
+        let embeddings = try encoder.embed(texts, options: encoding.options)
         let seconds = (ContinuousClock.now - embedStart).seconds
 
         if let output {
             let writer = try EmbeddingWriter(
-                destination: URL(fileURLWithPath: output), format: try OutputFormat(path: output), dimension: encoder.dimension)
+                destination: URL(fileURLWithPath: output), format: try OutputFormat(path: output), dimension: embeddings.dimension)
             try writer.append(embeddings)
             try writer.finish()
         } else {
