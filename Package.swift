@@ -48,6 +48,6 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], resources: [.copy("Goldens")]),
         .testTarget(name: "BertTests", dependencies: ["Bert"], resources: [.copy("Goldens")]),
         .testTarget(name: "SentenceEmbeddingsTests", dependencies: ["SentenceEmbeddings"], resources: [.copy("Goldens")]),
-        .testTarget(name: "EncoderCLITests", dependencies: ["EncoderCLI"]),
+        .testTarget(name: "EncoderCLITests", dependencies: ["EncoderCLI", "SafeTensors"]),
     ]
 )
