@@ -41,8 +41,11 @@ import Glibc
         return (Int(shape.1)!, Int(shape.2)!, String(descr), values)
     }
 
-    func hidden(_ folder: URL) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") }
+    /// Equal up to float noise: a text batched with different neighbours may differ in the last bits.
+    func close(_ a: [Float], _ b: [Float]) -> Bool { a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) < 1e-5 } }
+
+    func hidden(_ folder: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? ["<unreadable folder>"]).filter { $0.hasPrefix(".") || $0.hasPrefix("<") }
     }
 
     @Test func everyOutputFormatRoundTrips() throws {
@@ -95,13 +98,13 @@ import Glibc
         let r1 = try CLI.run(["run", model, "--input", jsonl.path, "--id-field", "id", "--output", idsOut.path, "-q"])
         #expect(r1.status == 0, "\(r1.stderr)")
         let ids = try jsonlRows(idsOut)
-        #expect(ids.map { "\($0.id!)" } == ["a-1", "17"] && ids[0].embedding == reference[0].embedding && ids[1].embedding == reference[1].embedding)
+        #expect(ids.map { "\($0.id!)" } == ["a-1", "17"] && close(ids[0].embedding, reference[0].embedding) && close(ids[1].embedding, reference[1].embedding))
         let csv = try write("key,body\nk1,\"first line\"\nk2,fourth\n", "in.csv", in: folder)
         let csvOut = folder.appendingPathComponent("csv.jsonl")
         #expect(try CLI.run(["run", model, "--input", csv.path, "--column", "body", "--id-field", "key", "--output", csvOut.path, "-q"]).status == 0)
         let csvRows = try jsonlRows(csvOut)
-        #expect(csvRows.map { "\($0.id!)" } == ["k1", "k2"] && csvRows[1].embedding == reference[3].embedding)
-        #expect(try hidden(folder).isEmpty, "no partial or checkpoint files are left: \(try hidden(folder))")
+        #expect(csvRows.map { "\($0.id!)" } == ["k1", "k2"] && close(csvRows[1].embedding, reference[3].embedding))
+        #expect(hidden(folder).isEmpty, "no partial or checkpoint files are left: \(hidden(folder))")
     }
 
     @Test func badLinesStopTheRunOrAreSkippedAndListed() throws {
@@ -116,7 +119,7 @@ import Glibc
         let stop = try CLI.run(["run", model, "--input", input.path, "--output", out.path])
         #expect(stop.status == 1)
         #expect(stop.stderrLines.last?.hasPrefix("error: \(input.path):2: invalid JSON") == true, "\(stop.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: out.path) && (try hidden(folder)).isEmpty, "a failed run leaves nothing")
+        #expect(!FileManager.default.fileExists(atPath: out.path) && hidden(folder).isEmpty, "a failed run leaves nothing")
 
         let skip = try CLI.run(["run", model, "--input", input.path, "--output", out.path, "--on-error", "skip"])
         #expect(skip.status == 0, "\(skip.stderr)")
@@ -146,7 +149,7 @@ import Glibc
         let c = try CLI.run(["run", model, "--input", input.path, "--output", chunked.path, "--long-inputs", "chunk"])
         #expect(c.status == 0 && c.stderr.contains(", 0 truncated)") && c.stderr.contains("1 split into windows"), "\(c.stderr)")
         let a = try jsonlRows(truncated), b = try jsonlRows(chunked)
-        #expect(a[0].embedding == b[0].embedding, "a text that fits is embedded the same way")
+        #expect(close(a[0].embedding, b[0].embedding), "a text that fits is embedded the same way")
         let cosine = zip(a[1].embedding, b[1].embedding).reduce(Float(0)) { $0 + $1.0 * $1.1 }
         let norm = b[1].embedding.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
         #expect(cosine < 0.9999 && abs(norm - 1) < 1e-4, "windows see the tokens past 256 (cosine \(cosine)), re-normalized (norm \(norm))")
@@ -270,7 +273,7 @@ import Glibc
             #expect(try Data(contentsOf: out) == referenceBytes, "attempt \(attempt): output differs after \(kills) kills")
             #expect(try Data(contentsOf: URL(fileURLWithPath: out.path + ".errors.jsonl")) == referenceErrors)
         }
-        #expect(try hidden(folder).isEmpty, "\(try hidden(folder))")
+        #expect(hidden(folder).isEmpty, "\(hidden(folder))")
 
         // A resume with different options or a changed input is refused, keeping the partial files.
         let out = folder.appendingPathComponent("refused.npy")
@@ -283,7 +286,8 @@ import Glibc
         while p.isRunning && !FileManager.default.fileExists(atPath: folder.appendingPathComponent(".refused.npy.checkpoint").path) { usleep(5000) }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
-        if p.terminationReason == .uncaughtSignal {
+        #expect(p.terminationReason == .uncaughtSignal, "the run was to be killed after its first checkpoint")
+        do {
             let changed = try CLI.run(common.map { $0 == "100" ? "50" : $0 } + ["--output", out.path, "--resume"])
             #expect(changed.status == 1 && changed.stderr.contains("batch size: 100 then, 50 now"), "\(changed.stderr)")
             try Data(("{\"text\": \"changed\"}\n" + lines.dropFirst().joined(separator: "\n") + "\n").utf8).write(to: input)
