@@ -23,6 +23,20 @@ public struct EncodingOptions: Sendable, Equatable {
     }
 }
 
+/// ``EncodingOptions`` resolved against one model by ``SentenceEncoder/prepare(_:)``.
+public struct PreparedEncoding: Sendable, Equatable {
+    /// The text prepended to every input, if any.
+    public let prompt: String?
+    /// Leading token rows pooling leaves out (prompt tokens when `include_prompt` is false).
+    let poolingSkip: Int
+    let plan: OutputPlan
+
+    /// The length of the embeddings these options give.
+    public var dimension: Int { plan.dimensions }
+    /// Whether the options change anything beyond the model's own defaults.
+    public var isDefault: Bool { (prompt ?? "").isEmpty && !plan.normalize }
+}
+
 extension SentenceEncoder {
     /// The prompt text `options` select, as `SentenceTransformer._resolve_prompt` decides it:
     /// an explicit prompt, else the named prompt, else the model's `default_prompt_name`; `nil`
@@ -60,13 +74,30 @@ extension SentenceEncoder {
         return tokenize(prompt).ids.count - 1
     }
 
-    /// Embeds `texts` with `options` (prompt, dimensions, normalization) into one row-major matrix.
-    public func embed(_ texts: [String], options: EncodingOptions) throws(SentenceEmbeddingsError) -> Embeddings {
+    /// `options` checked and resolved for this model, for callers that tokenize and embed in
+    /// separate steps (a streaming batch job): ``tokenize(_:prepared:)`` then ``embed(encodings:prepared:)``.
+    public func prepare(_ options: EncodingOptions) throws(SentenceEmbeddingsError) -> PreparedEncoding {
         let prompt = try resolvePrompt(options)
         let plan = OutputPlan(dimensions: try outputDimension(options), normalize: options.normalize)
         // Pooling._exclude_prompt_from_mask zeroes the first prompt_length positions.
         let skip = pooling.includePrompt ? 0 : prompt.map(promptLength) ?? 0
-        return try embed(encodings: texts.map { tokenize($0, prompt: prompt) }, poolingSkip: skip, output: plan)
+        return PreparedEncoding(prompt: prompt, poolingSkip: skip, plan: plan)
+    }
+
+    /// The token ids the model sees for `text` under `prepared`'s prompt, truncated to ``maxSequenceLength``.
+    public func tokenize(_ text: String, prepared: PreparedEncoding) -> Encoding {
+        tokenize(text, prompt: prepared.prompt)
+    }
+
+    /// Embeds encodings from ``tokenize(_:prepared:)``.
+    public func embed(encodings: [Encoding], prepared: PreparedEncoding) throws(SentenceEmbeddingsError) -> Embeddings {
+        try embed(encodings: encodings, poolingSkip: prepared.poolingSkip, output: prepared.plan)
+    }
+
+    /// Embeds `texts` with `options` (prompt, dimensions, normalization) into one row-major matrix.
+    public func embed(_ texts: [String], options: EncodingOptions) throws(SentenceEmbeddingsError) -> Embeddings {
+        let prepared = try prepare(options)
+        return try embed(encodings: texts.map { tokenize($0, prepared: prepared) }, prepared: prepared)
     }
 
     /// Embeds each text with `options`; row `i` belongs to `texts[i]`.
