@@ -21,7 +21,7 @@ start_server() {
   "$ENCODER" serve "$@" --host 127.0.0.1 --port "$PORT" 2>"$log" &
   SERVER_PID=$!
   for _ in $(seq 1 240); do
-    if curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; then return 0; fi
+    if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "http://127.0.0.1:$PORT/health" 2>/dev/null; then return 0; fi
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then echo "server exited early:" >&2; cat "$log" >&2; return 1; fi
     sleep 0.5
   done

@@ -30,7 +30,7 @@ public final class EmbeddingBatcher: Service, Sendable {
     struct Job {
         let encodings: [Encoding]
         let tokens: Int
-        let continuation: CheckedContinuation<Embeddings, any Error>
+        let continuation: CheckedContinuation<EmbeddingRows, any Error>
     }
 
     struct State {
@@ -90,7 +90,7 @@ public final class EmbeddingBatcher: Service, Sendable {
             engine = try await onWorkQueue(load)
             // One real forward pass before /health says 200: the first pass allocates and faults in the weights.
             let warm = try await onWorkQueue { try engine.embed(encodings: [engine.tokenize("warm up")]) }
-            guard warm.values.allSatisfy(\.isFinite) else {
+            guard warm.values.allSatisfy({ $0.isFinite }) else {
                 throw BatcherError.nonFinite("the warm-up pass produced non-finite values; the weights are broken")
             }
         } catch {
@@ -168,7 +168,7 @@ public final class EmbeddingBatcher: Service, Sendable {
         metrics.batchInputs.record(Double(encodings.count))
         metrics.batchTokens.record(Double(tokens))
         let start = ContinuousClock.now
-        let result: Result<Embeddings, any Error>
+        let result: Result<EmbeddingRows, any Error>
         do {
             result = .success(try await onWorkQueue { try engine.embed(encodings: encodings) })
         } catch {
@@ -193,9 +193,7 @@ public final class EmbeddingBatcher: Service, Sendable {
                 let n = job.encodings.count
                 let d = all.dimension
                 let values = Array(all.values[(row * d)..<((row + n) * d)])
-                let part = Embeddings(
-                    dimension: d, values: values, tokenCounts: Array(all.tokenCounts[row..<(row + n)]),
-                    truncatedCount: job.encodings.count { $0.overflowed })
+                let part = EmbeddingRows(dimension: d, values: values, tokenCounts: Array(all.tokenCounts[row..<(row + n)]))
                 job.continuation.resume(returning: part)
                 row += n
             }
@@ -208,10 +206,10 @@ public final class EmbeddingBatcher: Service, Sendable {
     ///
     /// Throws ``APIError`` 503 before the model is ready, 429 when the queue is full, 500 when the
     /// forward pass fails.
-    public func submit(_ encodings: [Encoding]) async throws(APIError) -> Embeddings {
+    public func submit(_ encodings: [Encoding]) async throws(APIError) -> EmbeddingRows {
         let tokens = encodings.reduce(0) { $0 + $1.ids.count }
         do {
-            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Embeddings, any Error>) in
+            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<EmbeddingRows, any Error>) in
                 let outcome: Result<Int, APIError> = state.withLock { s in
                     guard s.phase == .ready else { return .failure(.unavailable("the model is loading")) }
                     guard !s.stopping else { return .failure(.unavailable("the server is shutting down")) }

@@ -30,7 +30,25 @@ public protocol EmbeddingEngine: Sendable {
     /// The vocabulary entry of `id`.
     func tokenText(_ id: Int32) -> String?
     /// Embeds tokenized inputs; row `i` belongs to `encodings[i]`. Blocking: call off the event loop.
-    func embed(encodings: [Encoding]) throws -> Embeddings
+    func embed(encodings: [Encoding]) throws -> EmbeddingRows
+}
+
+/// Embeddings as a row-major matrix [count x dimension] with each row's token count.
+public struct EmbeddingRows: Sendable {
+    public var dimension: Int
+    public var values: [Float]
+    /// Tokens of each input after truncation, `[CLS]` and `[SEP]` included.
+    public var tokenCounts: [Int]
+
+    public init(dimension: Int, values: [Float], tokenCounts: [Int]) {
+        self.dimension = dimension
+        self.values = values
+        self.tokenCounts = tokenCounts
+    }
+
+    public var count: Int { tokenCounts.count }
+
+    public subscript(i: Int) -> ArraySlice<Float> { values[(i * dimension)..<((i + 1) * dimension)] }
 }
 
 /// ``EmbeddingEngine`` over the library's ``SentenceEncoder``: the same vectors `encoder run` writes.
@@ -59,5 +77,8 @@ public struct SentenceEncoderEngine: EmbeddingEngine {
 
     public func tokenText(_ id: Int32) -> String? { encoder.tokenizer.token(for: id) }
 
-    public func embed(encodings: [Encoding]) throws -> Embeddings { try encoder.embed(encodings: encodings) }
+    public func embed(encodings: [Encoding]) throws -> EmbeddingRows {
+        let e = try encoder.embed(encodings: encodings)
+        return EmbeddingRows(dimension: e.dimension, values: e.values, tokenCounts: e.tokenCounts)
+    }
 }

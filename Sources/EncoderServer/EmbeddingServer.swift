@@ -219,7 +219,7 @@ public struct EmbeddingServer: Sendable {
             var row = Array(embeddings[i].prefix(d))
             if normalize { Self.normalizeL2(&row) }
             // JSON has no NaN or infinity; a non-finite vector is the model's failure, not the client's.
-            guard row.allSatisfy(\.isFinite) else {
+            guard row.allSatisfy({ $0.isFinite }) else {
                 throw .server("the model produced non-finite values for input \(i); the vector is not returned")
             }
             rows.append(row[...])

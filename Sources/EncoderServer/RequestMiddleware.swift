@@ -11,10 +11,12 @@ struct RequestMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         var response: Response
+        var matched = true
         do {
             response = try await next(request, context)
         } catch let error as any HTTPResponseError {
             let status = error.status
+            matched = status != .notFound
             let type = status == .notFound ? "not_found_error" : status == .methodNotAllowed ? "method_not_allowed_error" : "invalid_request_error"
             let message = status == .notFound ? "no route \(request.method) \(request.uri.path)" : "\(status.reasonPhrase)"
             response = APIError(status: status, type: type, message: message).response
@@ -23,7 +25,7 @@ struct RequestMiddleware: RouterMiddleware {
         }
         let duration = ContinuousClock.now - start
         // Unmatched paths share one label so that a scanner cannot grow the metric set without bound.
-        let route = context.endpointPath ?? "unmatched"
+        let route = matched ? (context.endpointPath ?? "unmatched") : "unmatched"
         metrics.recordRequest(route: route, status: response.status.code, duration: duration)
         let ms = Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000
         context.logger.info(

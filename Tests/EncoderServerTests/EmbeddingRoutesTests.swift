@@ -120,9 +120,9 @@ import Testing
 
     @Test func dimensionsTruncateAndRenormalize() async throws {
         let full = try DefaultModel.load().encode(Self.texts[0])
-        var prefix = Array(full.prefix(128))
-        let norm = prefix.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        prefix = prefix.map { $0 / norm }
+        let head = Array(full.prefix(128))
+        let norm = head.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let prefix = head.map { $0 / norm }
         let server = makeServer { try TestEngine() }
         try await server.makeApplication().test(.router) { client in
             try await waitUntilReady(server)
@@ -197,10 +197,12 @@ import Testing
             #expect(text.contains(#"encoder_http_requests_total{route="unmatched",status="404"} 1"#))
             #expect(text.contains("encoder_http_request_duration_seconds_bucket"))
             #expect(text.contains("encoder_batch_size_inputs_bucket"))
-            #expect(text.contains("encoder_batch_size_inputs_count 2"))  // the warm-up pass and one request
+            #expect(text.contains("encoder_batch_size_inputs_count 1"))  // one request's batch (the warm-up is not counted)
+            #expect(text.contains("encoder_batch_size_inputs_sum 2.0"))
             #expect(text.contains("encoder_queue_depth_inputs 0"))
-            // "one" and "two" are 3 tokens each, the warm-up text "warm up" 4.
-            #expect(text.contains("encoder_tokens_processed_total 10"))
+            // "one" and "two" are [CLS] x [SEP]: 3 tokens each.
+            #expect(text.contains("encoder_tokens_processed_total 6"))
+            #expect(text.contains("encoder_inputs_total 2"))
         }
     }
 }

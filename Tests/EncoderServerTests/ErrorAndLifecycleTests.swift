@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import ServiceLifecycle
 import Testing
+import Tokenization
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -21,25 +22,25 @@ import FoundationNetworking
         try await server.makeApplication().test(.router) { client in
             try await waitUntilReady(server)
             let cases: [(String, String, String?, HTTPResponse.Status, String)] = [
-                ("/v1/embeddings", #"{"input": ["a", "b"#, "application/json", .badRequest, "invalid_request_error"],
-                ("/v1/embeddings", #"{"input": "a", "input": "b"}"#, "application/json", .badRequest, "invalid_request_error"],
-                ("/v1/embeddings", "", "application/json", .badRequest, "invalid_request_error"],
-                ("/v1/embeddings", #"{"input": []}"#, "application/json", .badRequest, "invalid_request_error"],
-                ("/embed", #"{"inputs": ["a", ""]}"#, "application/json", .badRequest, "invalid_request_error"],
-                ("/embed", #"{"inputs": ""}"#, "application/json", .badRequest, "invalid_request_error"],
-                ("/v1/embeddings", #"{"input": "a"}"#, "text/plain", .unsupportedMediaType, "unsupported_media_type_error"],
-                ("/v1/embeddings", #"{"input": "a"}"#, nil, .unsupportedMediaType, "unsupported_media_type_error"],
-                ("/v1/embeddings", #"{"input": "\#(String(repeating: "a", count: 5000))"}"#, "application/json", .contentTooLarge, "payload_too_large_error"],
-                ("/v1/embeddings", #"{"input": ["a","b","c","d","e"]}"#, "application/json", .unprocessableContent, "validation_error"],
-                ("/v1/embeddings", #"{"input": 5}"#, "application/json", .unprocessableContent, "validation_error"],
-                ("/v1/embeddings", #"{"input": ["a", 5]}"#, "application/json", .unprocessableContent, "validation_error"],
-                ("/v1/embeddings", #"["a"]"#, "application/json", .unprocessableContent, "validation_error"],
-                ("/v1/embeddings", #"{"input": "a", "encoding_format": "int8"}"#, "application/json", .unprocessableContent, "validation_error"],
-                ("/v1/embeddings", #"{"input": "a", "model": 3}"#, "application/json", .unprocessableContent, "validation_error"],
-                ("/embed", #"{"inputs": "a", "truncate": "yes"}"#, "application/json", .unprocessableContent, "validation_error"],
-                ("/embed", #"{"inputs": "a", "truncation_direction": "left"}"#, "application/json", .unprocessableContent, "validation_error"],
-                ("/embed", #"{"inputs": "a", "prompt_name": "nope"}"#, "application/json", .unprocessableContent, "validation_error"],
-                ("/tokenize", #"{"inputs": [1, 2]}"#, "application/json", .unprocessableContent, "validation_error"],
+                ("/v1/embeddings", #"{"input": ["a", "b"#, "application/json", .badRequest, "invalid_request_error"),
+                ("/v1/embeddings", #"{"input": "a", "input": "b"}"#, "application/json", .badRequest, "invalid_request_error"),
+                ("/v1/embeddings", "", "application/json", .badRequest, "invalid_request_error"),
+                ("/v1/embeddings", #"{"input": []}"#, "application/json", .badRequest, "invalid_request_error"),
+                ("/embed", #"{"inputs": ["a", ""]}"#, "application/json", .badRequest, "invalid_request_error"),
+                ("/embed", #"{"inputs": ""}"#, "application/json", .badRequest, "invalid_request_error"),
+                ("/v1/embeddings", #"{"input": "a"}"#, "text/plain", .unsupportedMediaType, "unsupported_media_type_error"),
+                ("/v1/embeddings", #"{"input": "a"}"#, nil, .unsupportedMediaType, "unsupported_media_type_error"),
+                ("/v1/embeddings", #"{"input": "\#(String(repeating: "a", count: 5000))"}"#, "application/json", .contentTooLarge, "payload_too_large_error"),
+                ("/v1/embeddings", #"{"input": ["a","b","c","d","e"]}"#, "application/json", .unprocessableContent, "validation_error"),
+                ("/v1/embeddings", #"{"input": 5}"#, "application/json", .unprocessableContent, "validation_error"),
+                ("/v1/embeddings", #"{"input": ["a", 5]}"#, "application/json", .unprocessableContent, "validation_error"),
+                ("/v1/embeddings", #"["a"]"#, "application/json", .unprocessableContent, "validation_error"),
+                ("/v1/embeddings", #"{"input": "a", "encoding_format": "int8"}"#, "application/json", .unprocessableContent, "validation_error"),
+                ("/v1/embeddings", #"{"input": "a", "model": 3}"#, "application/json", .unprocessableContent, "validation_error"),
+                ("/embed", #"{"inputs": "a", "truncate": "yes"}"#, "application/json", .unprocessableContent, "validation_error"),
+                ("/embed", #"{"inputs": "a", "truncation_direction": "left"}"#, "application/json", .unprocessableContent, "validation_error"),
+                ("/embed", #"{"inputs": "a", "prompt_name": "nope"}"#, "application/json", .unprocessableContent, "validation_error"),
+                ("/tokenize", #"{"inputs": [1, 2]}"#, "application/json", .unprocessableContent, "validation_error"),
             ]
             for (uri, body, contentType, status, type) in cases {
                 let response = try await client.post(uri, body, contentType: contentType)
@@ -91,19 +92,17 @@ import FoundationNetworking
 
     @Test func loadFailureIsReportedNotCrashed() async throws {
         let server = makeServer { throw Failure("no weights here") }
-        // The batcher's failure ends the application (the CLI then exits 1 with the message).
-        await #expect(throws: (any Error).self) {
-            try await server.makeApplication().test(.router) { client in
-                for _ in 0..<100 {
-                    if case .failed = server.batcher.phase { break }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                let health = try await client.execute(uri: "/health", method: .get)
-                #expect(health.status == .serviceUnavailable)
-                #expect((health.error?["message"] as? String)?.contains("no weights here") == true)
-                // Keep the test body alive until the service group tears it down.
-                try await Task.sleep(for: .seconds(10))
-            }
+        // The batcher service fails (the service group, and so `encoder serve`, then ends with the
+        // error: the CLI prints it and exits 1) ...
+        await #expect(throws: Failure.self) { try await server.batcher.run() }
+        // ... and until then /health says why.
+        try await Application(router: server.makeRouter()).test(.router) { client in
+            let health = try await client.execute(uri: "/health", method: .get)
+            #expect(health.status == .serviceUnavailable)
+            #expect((health.error?["message"] as? String)?.contains("no weights here") == true)
+            let embed = try await client.post("/embed", #"{"inputs": "a"}"#)
+            #expect(embed.status == .serviceUnavailable)
+            #expect((embed.error?["message"] as? String)?.contains("no weights here") == true)
         }
     }
 
@@ -171,17 +170,10 @@ import FoundationNetworking
 
     @Test func nonFiniteOutputIsA500NotBrokenJSON() async throws {
         let server = makeServer { try TestEngine(poison: true) }
-        // The warm-up pass sees the NaN too and refuses to become ready: the server never serves it.
-        await #expect(throws: (any Error).self) {
-            try await server.makeApplication().test(.router) { client in
-                for _ in 0..<200 {
-                    if case .failed = server.batcher.phase { break }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                #expect(try await client.execute(uri: "/health", method: .get).status == .serviceUnavailable)
-                try await Task.sleep(for: .seconds(10))
-            }
-        }
+        // The warm-up pass sees the NaN and refuses to become ready: the server never serves that model.
+        await #expect(throws: (any Error).self) { try await server.batcher.run() }
+        guard case .failed(let message) = server.batcher.phase else { Issue.record("phase \(server.batcher.phase)"); return }
+        #expect(message.contains("non-finite"))
         // A model that goes bad after warming up: the request gets a JSON 500.
         let flaky = try FlakyEngine()
         let later = makeServer { flaky }
@@ -215,11 +207,12 @@ import FoundationNetworking
             try await waitUntilReady(server)
 
             let statuses = try await withThrowingTaskGroup(of: Int.self) { requests in
-                for i in 0..<8 {
+                for i in 0..<4 {
                     requests.addTask { try await httpPost(port: port, path: "/embed", json: #"{"inputs": "in flight \#(i)"}"#) }
                 }
-                for _ in 0..<200 where forwardGate.waiting == 0 { try await Task.sleep(for: .milliseconds(10)) }
-                try await Task.sleep(for: .milliseconds(300))  // let the other requests reach the queue
+                // Wait until all 4 are accepted: one in the (blocked) forward pass, three queued.
+                for _ in 0..<500 where engine.pendingInputsSeen(server) < 4 { try await Task.sleep(for: .milliseconds(10)) }
+                #expect(engine.pendingInputsSeen(server) == 4)
                 await group.triggerGracefulShutdown()
                 try await Task.sleep(for: .milliseconds(200))
                 forwardGate.open()
@@ -227,7 +220,7 @@ import FoundationNetworking
                 for try await s in requests { all.append(s) }
                 return all
             }
-            #expect(statuses == Array(repeating: 200, count: 8))
+            #expect(statuses == Array(repeating: 200, count: 4))
             try await tasks.next()
         }
     }
@@ -265,7 +258,7 @@ final class FlakyEngine: EmbeddingEngine, @unchecked Sendable {
     func tokenize(_ text: String) -> Encoding { base.tokenize(text) }
     func untruncatedTokenCount(_ text: String) -> Int { base.untruncatedTokenCount(text) }
     func tokenText(_ id: Int32) -> String? { base.tokenText(id) }
-    func embed(encodings: [Encoding]) throws -> Embeddings {
+    func embed(encodings: [Encoding]) throws -> EmbeddingRows {
         let n = lock.withLock { () -> Int in
             calls += 1
             return calls

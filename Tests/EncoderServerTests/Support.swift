@@ -97,14 +97,12 @@ final class TestEngine: EmbeddingEngine {
     func untruncatedTokenCount(_ text: String) -> Int { base.untruncatedTokenCount(text) }
     func tokenText(_ id: Int32) -> String? { base.tokenText(id) }
 
-    func embed(encodings: [Encoding]) throws -> Embeddings {
+    func embed(encodings: [Encoding]) throws -> EmbeddingRows {
         gate?.wait()
         batchSizes.withLock { $0.append(encodings.count) }
-        let e = try base.embed(encodings: encodings)
-        guard poison else { return e }
-        var values = e.values
-        values[0] = .nan
-        return Embeddings(dimension: e.dimension, values: values, tokenCounts: e.tokenCounts, truncatedCount: e.truncatedCount)
+        var e = try base.embed(encodings: encodings)
+        if poison { e.values[0] = .nan }
+        return e
     }
 }
 
