@@ -77,6 +77,10 @@ struct ServeCommand: ReportingCommand {
     }
 
     func execute() throws {
+        // Fail before listening when there is plainly no model; everything else is checked while loading.
+        guard FileManager.default.fileExists(atPath: model.model) else {
+            throw CLIError("\(model.model): no such file or folder; give a model folder or its model.safetensors (Scripts/fetch-model fetches the default model)")
+        }
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
