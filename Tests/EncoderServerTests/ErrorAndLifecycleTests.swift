@@ -276,3 +276,51 @@ func httpPost(port: Int, path: String, json: String) async throws -> Int {
     let (_, response) = try await URLSession.shared.data(for: request)
     return (response as? HTTPURLResponse)?.statusCode ?? -1
 }
+
+@Suite struct BatchBudgetAndConfigurationTests {
+    /// With a budget of 10 tokens, queued 5-token inputs ("[CLS] a b c [SEP]") go two to a batch;
+    /// an input larger than the budget still runs, alone.
+    @Test func batchesRespectTheTokenBudget() async throws {
+        let forwardGate = Gate()
+        let engine = try TestEngine(gate: forwardGate)
+        let server = makeServer({ engine }) { $0.maxBatchTokens = 10 }
+        try await server.makeApplication().test(.router) { client in
+            while forwardGate.waiting == 0 { try await Task.sleep(for: .milliseconds(10)) }
+            forwardGate.passOne()  // warm-up
+            try await waitUntilReady(server)
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                group.addTask { try await client.post("/embed", #"{"inputs": "first"}"#).status }
+                while forwardGate.waiting == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                // Queued behind it: four 5-token inputs (two fit in 10 tokens) and one 12-token input.
+                for text in ["a b c", "d e f", "g h i", "j k l", "one two three four five six seven eight nine ten"] {
+                    group.addTask { try await client.post("/embed", #"{"inputs": "\#(text)"}"#).status }
+                }
+                for _ in 0..<300 where engine.pendingInputsSeen(server) < 6 { try await Task.sleep(for: .milliseconds(10)) }
+                forwardGate.open()
+                for try await status in group { #expect(status == .ok) }
+            }
+            let sizes = Array(engine.recordedBatchSizes.dropFirst())
+            #expect(sizes.reduce(0, +) == 6)
+            // At most two 5-token inputs fit in 10 tokens, and the 12-token one runs alone, so at least
+            // 4 batches ([first], then e.g. [5, 5], [5, 5], [12]; the arrival order of the 5 varies).
+            #expect(sizes.max() == 2, "batch sizes \(sizes)")
+            #expect(sizes.count >= 4, "batch sizes \(sizes)")
+        }
+    }
+
+    @Test func contradictoryConfigurationsAreRefused() {
+        #expect(ServerConfiguration().problem() == nil)
+        var c = ServerConfiguration()
+        c.maxPendingInputs = 8
+        #expect(c.problem()?.contains("--max-pending-inputs") == true)
+        c = ServerConfiguration()
+        c.port = 70000
+        #expect(c.problem()?.contains("--port") == true)
+        c = ServerConfiguration()
+        c.maxBatchTokens = 0
+        #expect(c.problem()?.contains("--max-batch-tokens") == true)
+        c = ServerConfiguration()
+        c.maxBodyBytes = 0
+        #expect(c.problem() != nil)
+    }
+}
