@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Dependencies point one way:
-//   EncoderCLI -> SentenceEmbeddings -> {Bert, Tokenization};  EncoderCLI -> CZlib (.gz inputs)
+//   EncoderCLI -> EncoderServer -> SentenceEmbeddings -> {Bert, Tokenization};  EncoderCLI -> CZlib (.gz inputs)
+//   (EncoderServer is the only target importing a server framework: Hummingbird)
 //   Bert -> {Kernels, SafeTensors, StrictJSON};  Kernels -> COpenBLAS
 // SafeTensors, Tokenization and StrictJSON are leaves that build and test without BLAS.
 let package = Package(
@@ -14,6 +15,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
     ],
     targets: [
         .systemLibrary(
@@ -32,10 +38,27 @@ let package = Package(
         .target(name: "Tokenization", dependencies: ["StrictJSON"]),
         .target(name: "Bert", dependencies: ["Kernels", "SafeTensors", "StrictJSON"]),
         .target(name: "SentenceEmbeddings", dependencies: ["Bert", "Tokenization", "SafeTensors", "StrictJSON"]),
+        // HTTP: the only target that imports a server framework.
+        .target(
+            name: "EncoderServer",
+            dependencies: [
+                "SentenceEmbeddings",
+                "Tokenization",
+                "StrictJSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "EncoderCLI",
             dependencies: [
                 "SentenceEmbeddings",
+                "EncoderServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "Tokenization",
                 "StrictJSON",
                 "CZlib",
@@ -49,5 +72,16 @@ let package = Package(
         .testTarget(name: "BertTests", dependencies: ["Bert"], resources: [.copy("Goldens")]),
         .testTarget(name: "SentenceEmbeddingsTests", dependencies: ["SentenceEmbeddings"], resources: [.copy("Goldens"), .copy("Fixtures")]),
         .testTarget(name: "EncoderCLITests", dependencies: ["EncoderCLI", "SafeTensors"]),
+        .testTarget(
+            name: "EncoderServerTests",
+            dependencies: [
+                "EncoderServer",
+                "SentenceEmbeddings",
+                "Tokenization",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )

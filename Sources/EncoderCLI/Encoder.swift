@@ -13,6 +13,7 @@ struct Encoder: ParsableCommand {
             SimilarityCommand.self,
             EvalSTSCommand.self,
             BenchTokenizerCommand.self,
+            ServeCommand.self,
         ]
     )
 }

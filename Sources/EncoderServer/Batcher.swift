@@ -1,0 +1,251 @@
+import Dispatch
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Tokenization
+
+/// Loads the model, warms it up, then merges concurrent requests into batches.
+///
+/// Requests call ``submit(_:)`` with their tokenized inputs; they wait in a FIFO queue. One batcher
+/// task takes queued requests in order until the next would pass `maxBatchTokens` (the first is
+/// always taken, so an input longer than the budget still runs, alone), runs the forward pass on a
+/// dedicated dispatch queue — never on the event loop or the cooperative pool — and resumes each
+/// request with its rows. So 64 clients sending one sentence each are embedded as one batch,
+/// as TEI's `core/src/queue.rs` does.
+///
+/// Backpressure is immediate, as TEI's semaphore: a request whose inputs would bring the pending
+/// count over `maxPendingInputs` is refused with 429 instead of waiting without bound.
+///
+/// As a `Service` it runs beside the HTTP server, which the service group shuts down first
+/// (services stop in reverse order), so every accepted request is answered before the batcher stops.
+public final class EmbeddingBatcher: Service, Sendable {
+    /// Where the model is in its life.
+    public enum Phase: Sendable, Equatable {
+        case loading
+        case ready
+        case failed(String)
+    }
+
+    struct Job {
+        let encodings: [Encoding]
+        let tokens: Int
+        let continuation: CheckedContinuation<EmbeddingRows, any Error>
+    }
+
+    struct State {
+        var phase: Phase = .loading
+        var engine: (any EmbeddingEngine)?
+        var queue: [Job] = []
+        var queueHead = 0
+        var pendingInputs = 0
+        var waiter: CheckedContinuation<Void, Never>?
+        var stopping = false
+
+        var queuedCount: Int { queue.count - queueHead }
+    }
+
+    private let state = Mutex(State())
+    private let load: @Sendable () throws -> any EmbeddingEngine
+    private let maxBatchTokens: Int
+    private let maxPendingInputs: Int
+    private let metrics: ServerMetrics
+    private let logger: Logger
+    private let workQueue = DispatchQueue(label: "encoder.batcher.forward", qos: .userInitiated)
+
+    /// - Parameters:
+    ///   - load: builds the engine; called once, on a background thread, when the service starts.
+    public init(
+        maxBatchTokens: Int, maxPendingInputs: Int, metrics: ServerMetrics, logger: Logger,
+        load: @escaping @Sendable () throws -> any EmbeddingEngine
+    ) {
+        self.load = load
+        self.maxBatchTokens = maxBatchTokens
+        self.maxPendingInputs = maxPendingInputs
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// The current phase (for `/health`).
+    public var phase: Phase { state.withLock { $0.phase } }
+
+    /// The engine once the model is loaded and warmed up, else nil.
+    public var engine: (any EmbeddingEngine)? {
+        state.withLock { $0.phase == .ready ? $0.engine : nil }
+    }
+
+    /// Runs `body` on the forward-pass queue and waits for it without blocking a cooperative thread.
+    private func onWorkQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            workQueue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        let started = ContinuousClock.now
+        let engine: any EmbeddingEngine
+        do {
+            engine = try await onWorkQueue(load)
+            // One real forward pass before /health says 200: the first pass allocates and faults in the weights.
+            let warm = try await onWorkQueue { try engine.embed(encodings: [engine.tokenize("warm up")]) }
+            guard warm.values.allSatisfy({ $0.isFinite }) else {
+                throw BatcherError.nonFinite("the warm-up pass produced non-finite values; the weights are broken")
+            }
+        } catch {
+            let message = String(describing: error)
+            state.withLock { $0.phase = .failed(message) }
+            logger.error("model failed to load: \(message)")
+            throw error
+        }
+        state.withLock {
+            $0.engine = engine
+            $0.phase = .ready
+        }
+        logger.info("model ready", metadata: ["load_seconds": "\(ContinuousClock.now - started)"])
+
+        await withGracefulShutdownHandler {
+            await self.loop(engine)
+        } onGracefulShutdown: {
+            self.state.withLock {
+                $0.stopping = true
+                $0.waiter?.resume()
+                $0.waiter = nil
+            }
+        }
+    }
+
+    /// Takes batches until asked to stop and the queue is empty.
+    private func loop(_ engine: any EmbeddingEngine) async {
+        while true {
+            let batch: [Job]? = await nextBatch()
+            guard let batch else { return }
+            await process(batch, engine)
+        }
+    }
+
+    /// The next batch, waiting for work; nil when stopping with nothing left.
+    private func nextBatch() async -> [Job]? {
+        while true {
+            let taken: [Job]? = state.withLock { s in
+                guard s.queuedCount > 0 else { return nil }
+                var jobs: [Job] = []
+                var tokens = 0
+                while s.queueHead < s.queue.count {
+                    let job = s.queue[s.queueHead]
+                    if !jobs.isEmpty, tokens + job.tokens > maxBatchTokens { break }
+                    jobs.append(job)
+                    tokens += job.tokens
+                    s.queueHead += 1
+                }
+                if s.queueHead == s.queue.count {
+                    s.queue.removeAll(keepingCapacity: true)
+                    s.queueHead = 0
+                } else if s.queueHead > 1024 {
+                    s.queue.removeFirst(s.queueHead)
+                    s.queueHead = 0
+                }
+                return jobs
+            }
+            if let taken { return taken }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { s -> Bool in
+                    if s.stopping || s.queuedCount > 0 { return true }
+                    s.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+            let stop = state.withLock { $0.stopping && $0.queuedCount == 0 }
+            if stop { return nil }
+        }
+    }
+
+    private func process(_ jobs: [Job], _ engine: any EmbeddingEngine) async {
+        let encodings = jobs.flatMap(\.encodings)
+        let tokens = jobs.reduce(0) { $0 + $1.tokens }
+        metrics.batchInputs.record(Double(encodings.count))
+        metrics.batchTokens.record(Double(tokens))
+        let start = ContinuousClock.now
+        let result: Result<EmbeddingRows, any Error>
+        do {
+            result = .success(try await onWorkQueue { try engine.embed(encodings: encodings) })
+        } catch {
+            result = .failure(error)
+        }
+        metrics.inference.record(ContinuousClock.now - start)
+        metrics.tokensProcessed.increment(by: Int64(tokens))
+        let released = encodings.count
+        let pending = state.withLock { s -> Int in
+            s.pendingInputs -= released
+            return s.pendingInputs
+        }
+        metrics.pendingInputs.set(Double(pending))
+
+        switch result {
+        case .failure(let error):
+            logger.error("forward pass failed: \(error)")
+            for job in jobs { job.continuation.resume(throwing: BatcherError.engine(String(describing: error))) }
+        case .success(let all):
+            var row = 0
+            for job in jobs {
+                let n = job.encodings.count
+                let d = all.dimension
+                let values = Array(all.values[(row * d)..<((row + n) * d)])
+                let part = EmbeddingRows(dimension: d, values: values, tokenCounts: Array(all.tokenCounts[row..<(row + n)]))
+                job.continuation.resume(returning: part)
+                row += n
+            }
+        }
+    }
+
+    // MARK: Requests
+
+    /// Queues `encodings` for the next batch and returns their embeddings (row `i` for input `i`).
+    ///
+    /// Throws ``APIError`` 503 before the model is ready, 429 when the queue is full, 500 when the
+    /// forward pass fails.
+    public func submit(_ encodings: [Encoding]) async throws(APIError) -> EmbeddingRows {
+        let tokens = encodings.reduce(0) { $0 + $1.ids.count }
+        do {
+            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<EmbeddingRows, any Error>) in
+                let outcome: Result<Int, APIError> = state.withLock { s in
+                    guard s.phase == .ready else { return .failure(.unavailable("the model is loading")) }
+                    guard !s.stopping else { return .failure(.unavailable("the server is shutting down")) }
+                    guard s.pendingInputs + encodings.count <= maxPendingInputs else {
+                        return .failure(.overloaded(pending: s.pendingInputs, limit: maxPendingInputs))
+                    }
+                    s.pendingInputs += encodings.count
+                    s.queue.append(Job(encodings: encodings, tokens: tokens, continuation: continuation))
+                    s.waiter?.resume()
+                    s.waiter = nil
+                    return .success(s.pendingInputs)
+                }
+                switch outcome {
+                case .success(let pending): metrics.pendingInputs.set(Double(pending))
+                case .failure(let error): continuation.resume(throwing: error)
+                }
+            }
+        } catch let error as APIError {
+            throw error
+        } catch let error as BatcherError {
+            throw .server(error.description)
+        } catch {
+            throw .server(String(describing: error))
+        }
+    }
+}
+
+/// Failures inside the batcher, reported to clients as 500.
+enum BatcherError: Error, CustomStringConvertible {
+    case engine(String)
+    case nonFinite(String)
+
+    var description: String {
+        switch self {
+        case .engine(let message): "the forward pass failed: \(message)"
+        case .nonFinite(let message): message
+        }
+    }
+}

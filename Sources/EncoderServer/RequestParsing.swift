@@ -1,0 +1,114 @@
+import StrictJSON
+import Tokenization
+
+/// The inputs of an embedding request: texts, or token-id sequences (OpenAI and TEI accept both).
+enum EmbedInputs {
+    case texts([String])
+    case ids([[Int64]])
+
+    var count: Int {
+        switch self {
+        case .texts(let t): t.count
+        case .ids(let i): i.count
+        }
+    }
+}
+
+/// Reads request fields from a parsed JSON object, with the status each mistake earns:
+/// 400 for an empty input list or an empty input (TEI), 422 for wrong types and values.
+struct RequestReader {
+    let object: JSONObject
+
+    /// Parses a body; 400 when it is not JSON, 422 when it is JSON but not an object.
+    init(body: [UInt8]) throws(APIError) {
+        let value: JSONValue
+        do { value = try JSONParser.parse(body) } catch {
+            throw .invalidRequest("the request body is not valid JSON: \(error)")
+        }
+        guard let object = value.objectValue else {
+            throw .validation("the request body must be a JSON object, found \(value.kindName)")
+        }
+        self.object = object
+    }
+
+    /// `field` as inputs: a string, an array of strings, an array of token ids or an array of those.
+    func inputs(_ field: String, maxCount: Int) throws(APIError) -> EmbedInputs {
+        guard let value = object[field], !value.isNull else {
+            throw .validation("`\(field)` is required")
+        }
+        let inputs: EmbedInputs
+        switch value {
+        case .string(let s):
+            inputs = .texts([s])
+        case .array(let items):
+            guard !items.isEmpty else { throw .invalidRequest("`\(field)` cannot be empty") }
+            if items.allSatisfy({ $0.stringValue != nil }) {
+                inputs = .texts(items.map { $0.stringValue! })
+            } else if items.allSatisfy({ $0.numberValue != nil }) {
+                inputs = .ids([try Self.ids(items, field: field)])
+            } else if items.allSatisfy({ $0.arrayValue != nil }) {
+                var all: [[Int64]] = []
+                for (i, item) in items.enumerated() {
+                    all.append(try Self.ids(item.arrayValue!, field: "\(field)[\(i)]"))
+                }
+                inputs = .ids(all)
+            } else {
+                throw .validation("`\(field)` must be a string, an array of strings, an array of token ids, or an array of token-id arrays")
+            }
+        default:
+            throw .validation("`\(field)` must be a string or an array, found \(value.kindName)")
+        }
+        guard inputs.count <= maxCount else {
+            throw .validation("batch size \(inputs.count) > maximum allowed batch size \(maxCount) (--max-client-batch-size)")
+        }
+        switch inputs {
+        case .texts(let texts):
+            if let i = texts.firstIndex(where: \.isEmpty) {
+                throw .invalidRequest(texts.count == 1 ? "`\(field)` cannot be empty" : "`\(field)[\(i)]` cannot be empty")
+            }
+        case .ids(let lists):
+            if let i = lists.firstIndex(where: \.isEmpty) {
+                throw .invalidRequest(lists.count == 1 ? "`\(field)` cannot be empty" : "`\(field)[\(i)]` cannot be empty")
+            }
+        }
+        return inputs
+    }
+
+    private static func ids(_ items: [JSONValue], field: String) throws(APIError) -> [Int64] {
+        var ids: [Int64] = []
+        ids.reserveCapacity(items.count)
+        for (j, item) in items.enumerated() {
+            // Exact integers only: 3.0, 1e2 and numbers beyond Int64 are not token ids.
+            guard let literal = item.numberValue?.literal, let id = Int64(literal) else {
+                throw .validation("`\(field)[\(j)]` must be an integer token id, found \(item.summary)")
+            }
+            ids.append(id)
+        }
+        return ids
+    }
+
+    func string(_ field: String) throws(APIError) -> String? {
+        guard let value = object[field], !value.isNull else { return nil }
+        guard let s = value.stringValue else { throw .validation("`\(field)` must be a string, found \(value.kindName)") }
+        return s
+    }
+
+    func bool(_ field: String) throws(APIError) -> Bool? {
+        guard let value = object[field], !value.isNull else { return nil }
+        guard let b = value.boolValue else { throw .validation("`\(field)` must be true or false, found \(value.summary)") }
+        return b
+    }
+
+    /// `dimensions`: an integer in 1...maximum, or absent.
+    func dimensions(maximum: Int) throws(APIError) -> Int? {
+        guard let value = object["dimensions"], !value.isNull else { return nil }
+        guard let literal = value.numberValue?.literal, let n = Int(literal) else {
+            throw .validation("`dimensions` must be an integer, found \(value.summary)")
+        }
+        guard n > 0 else { throw .validation("`dimensions` should be positive, got \(n)") }
+        guard n <= maximum else {
+            throw .validation("`dimensions` should be at most the model's embedding dimension \(maximum), got \(n)")
+        }
+        return n
+    }
+}

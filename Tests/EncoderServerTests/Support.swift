@@ -1,0 +1,176 @@
+import EncoderServer
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import SentenceEmbeddings
+import Synchronization
+import Testing
+import Tokenization
+
+enum TestPaths {
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let defaultModel = repository.appendingPathComponent("Models/all-MiniLM-L6-v2")
+}
+
+/// The real all-MiniLM-L6-v2, loaded once. Missing is a failure, never a skip (Scripts/test fetches it).
+enum DefaultModel {
+    static let encoder: Result<SentenceEncoder, any Error> = Result {
+        guard FileManager.default.fileExists(atPath: TestPaths.defaultModel.appendingPathComponent("model.safetensors").path) else {
+            throw Missing()
+        }
+        return try SentenceEncoder(contentsOf: TestPaths.defaultModel)
+    }
+
+    struct Missing: Error, CustomStringConvertible {
+        var description: String { "\(TestPaths.defaultModel.path) is missing: run Scripts/fetch-model (Scripts/test does)" }
+    }
+
+    static func load() throws -> SentenceEncoder { try encoder.get() }
+}
+
+/// A gate that blocking code waits on until the test opens it.
+final class Gate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var isOpen = false
+    private var permits = 0
+    private var waiters = 0
+
+    func wait() {
+        condition.lock()
+        waiters += 1
+        while !isOpen && permits == 0 { condition.wait() }
+        if !isOpen { permits -= 1 }
+        waiters -= 1
+        condition.unlock()
+    }
+
+    /// Lets one waiter (now or later) through and keeps the gate closed.
+    func passOne() {
+        condition.lock()
+        permits += 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func open() {
+        condition.lock()
+        isOpen = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Threads blocked in ``wait()`` now.
+    var waiting: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiters
+    }
+}
+
+/// The real engine, with hooks: a gate before each forward pass, a record of batch sizes, poisoned output.
+final class TestEngine: EmbeddingEngine {
+    let base: SentenceEncoderEngine
+    let gate: Gate?
+    let poison: Bool
+    private let batchSizes = Mutex<[Int]>([])
+
+    init(gate: Gate? = nil, poison: Bool = false) throws {
+        base = SentenceEncoderEngine(try DefaultModel.load())
+        self.gate = gate
+        self.poison = poison
+    }
+
+    var recordedBatchSizes: [Int] { batchSizes.withLock { $0 } }
+
+    var dimension: Int { base.dimension }
+    var maxSequenceLength: Int { base.maxSequenceLength }
+    var vocabularySize: Int { base.vocabularySize }
+    var normalizes: Bool { base.normalizes }
+    var poolingName: String { base.poolingName }
+    var prompts: [String: String] { ["query": "query: "] }
+    var defaultPromptName: String? { nil }
+    var classifierID: Int32 { base.classifierID }
+    var separatorID: Int32 { base.separatorID }
+    func tokenize(_ text: String) -> Encoding { base.tokenize(text) }
+    func untruncatedTokenCount(_ text: String) -> Int { base.untruncatedTokenCount(text) }
+    func tokenText(_ id: Int32) -> String? { base.tokenText(id) }
+
+    func embed(encodings: [Encoding]) throws -> EmbeddingRows {
+        gate?.wait()
+        batchSizes.withLock { $0.append(encodings.count) }
+        var e = try base.embed(encodings: encodings)
+        if poison { e.values[0] = .nan }
+        return e
+    }
+}
+
+/// A server over `engine` with `configure` applied to the default configuration.
+func makeServer(
+    _ engine: @escaping @Sendable () throws -> any EmbeddingEngine,
+    _ configure: (inout ServerConfiguration) -> Void = { _ in }
+) -> EmbeddingServer {
+    var c = ServerConfiguration()
+    c.port = 0
+    c.modelID = "all-MiniLM-L6-v2"
+    configure(&c)
+    var logger = Logger(label: "test")
+    logger.logLevel = .warning
+    return EmbeddingServer(configuration: c, logger: logger, load: engine)
+}
+
+/// Waits (bounded) until the model is ready; the batcher loads it in the background.
+func waitUntilReady(_ server: EmbeddingServer) async throws {
+    for _ in 0..<600 {
+        if server.batcher.phase == .ready { return }
+        if case .failed(let message) = server.batcher.phase { throw Failure("model failed to load: \(message)") }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw Failure("the model did not become ready in 30 s")
+}
+
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension TestClientProtocol {
+    /// POSTs `json` with `Content-Type: application/json`.
+    func post(_ uri: String, _ json: String, contentType: String? = "application/json") async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        if let contentType { headers[.contentType] = contentType }
+        return try await execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: json))
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+    var json: Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) }
+
+    /// The `error` object of the JSON error shape.
+    var error: [String: Any]? { (json as? [String: Any])?["error"] as? [String: Any] }
+}
+
+func cosine(_ a: [Float], _ b: [Float]) -> Double {
+    var dot = 0.0, na = 0.0, nb = 0.0
+    for i in a.indices {
+        dot += Double(a[i]) * Double(b[i])
+        na += Double(a[i]) * Double(a[i])
+        nb += Double(b[i]) * Double(b[i])
+    }
+    return dot / (na.squareRoot() * nb.squareRoot())
+}
+
+func floats(_ any: Any?) -> [Float]? {
+    (any as? [Any])?.compactMap { ($0 as? NSNumber)?.floatValue }
+}
+
+/// Decodes OpenAI's base64 embedding: little-endian float32 bytes.
+func decodeBase64Floats(_ s: String) -> [Float]? {
+    guard let data = Data(base64Encoded: s), data.count % 4 == 0 else { return nil }
+    return stride(from: 0, to: data.count, by: 4).map { i in
+        let bits = UInt32(data[i]) | UInt32(data[i + 1]) << 8 | UInt32(data[i + 2]) << 16 | UInt32(data[i + 3]) << 24
+        return Float(bitPattern: bits)
+    }
+}
