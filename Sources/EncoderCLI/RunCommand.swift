@@ -26,6 +26,9 @@ struct RunCommand: ReportingCommand {
     @Option(help: "The most tokens in one forward pass.")
     var batchTokens: Int = SentenceEncoder.Options().maxBatchTokens
 
+    @Option(help: "Threads running forward passes (1 = OpenBLAS's own threading).")
+    var threads: Int = SentenceEncoder.Options().threads
+
     @Flag(name: .shortAndLong, help: "Do not print the summary line on stderr.")
     var quiet = false
 
@@ -34,6 +37,7 @@ struct RunCommand: ReportingCommand {
             throw ValidationError(texts.isEmpty ? "give texts to embed as arguments or with --input FILE" : "give texts as arguments or with --input, not both")
         }
         guard batchTokens >= 1 else { throw ValidationError("--batch-tokens must be at least 1") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         if let output { _ = try OutputFormat(path: output) }
     }
 
@@ -41,6 +45,7 @@ struct RunCommand: ReportingCommand {
         let loadStart = ContinuousClock.now
         var options = SentenceEncoder.Options()
         options.maxBatchTokens = batchTokens
+        options.threads = threads
         let encoder = try SentenceEncoder(contentsOf: URL(fileURLWithPath: model.model), options: options)
         let loaded = ContinuousClock.now
         let texts = input.input == nil ? self.texts : try input.readTexts()

@@ -19,7 +19,13 @@ public final class SentenceEncoder: Sendable {
     /// Settings that change how work is split, never the vectors.
     public struct Options: Sendable {
         /// The most tokens one forward pass holds; texts are grouped by length up to this budget.
-        public var maxBatchTokens: Int = 8192
+        /// Each worker's working memory grows with it (about 9 KiB per token for MiniLM);
+        /// 1024 rows already keep the GEMMs at their large-matrix rate.
+        public var maxBatchTokens: Int = 1024
+        /// Threads that run forward passes at once. Above 1, the encoder sets OpenBLAS to one
+        /// thread for the whole process (its threads and ours must not be combined) and runs
+        /// separate batches on each of its own workers; 1 leaves OpenBLAS's threading as it is.
+        public var threads: Int = min(2, max(1, ProcessInfo.processInfo.activeProcessorCount))
 
         public init() {}
     }
@@ -42,6 +48,7 @@ public final class SentenceEncoder: Sendable {
     public let warnings: [String]
     public let options: Options
     let model: BertModel
+    let scratchPool: ScratchPool
 
     /// The length of every embedding.
     public var dimension: Int { sentenceConfig.pooling.outputDimension }
@@ -57,6 +64,9 @@ public final class SentenceEncoder: Sendable {
         let (folder, weightsURL) = try Self.locate(url)
         self.folder = folder
         self.options = options
+        precondition(options.threads >= 1 && options.maxBatchTokens >= 1, "SentenceEncoder.Options: threads and maxBatchTokens must be at least 1")
+        scratchPool = ScratchPool(limit: options.threads)
+        if options.threads > 1 { BertModel.setBLASThreadCount(1) }
         var warnings: [String] = []
 
         let configURL = folder.appendingPathComponent("config.json")
@@ -153,40 +163,19 @@ public final class SentenceEncoder: Sendable {
 
     /// Embeds `texts` into one row-major matrix, with token counts for reporting.
     public func embed(_ texts: [String]) throws(SentenceEmbeddingsError) -> Embeddings {
-        try embed(encodings: texts.map(tokenize))
+        try embed(encodings: tokenizeAll(texts))
     }
 
     /// Embeds already tokenized texts (from ``tokenize(_:)``).
+    ///
+    /// Texts are sorted by length and cut into batches of about ``Options/maxBatchTokens``
+    /// tokens, which ``Options/threads`` workers run side by side; the vectors do not depend
+    /// on how the work was split.
     public func embed(encodings: [Encoding]) throws(SentenceEmbeddingsError) -> Embeddings {
-        let d = dimension
-        var values = [Float](repeating: 0, count: encodings.count * d)
-        // Longest first, grouped up to the token budget: similar lengths share a forward pass.
-        let order = encodings.indices.sorted { encodings[$0].ids.count > encodings[$1].ids.count }
-        var start = 0
-        while start < order.count {
-            var end = start
-            var tokens = 0
-            while end < order.count, end == start || tokens + encodings[order[end]].ids.count <= options.maxBatchTokens {
-                tokens += encodings[order[end]].ids.count
-                end += 1
-            }
-            let members = Array(order[start..<end])
-            let inputs = members.map { BertInput(ids: encodings[$0].ids, typeIds: encodings[$0].typeIds) }
-            let hidden: BertHiddenStates
-            do { hidden = try model.forward(inputs) } catch { throw .model(error) }
-            hidden.values.withUnsafeBufferPointer { h in
-                values.withUnsafeMutableBufferPointer { out in
-                    for (k, i) in members.enumerated() {
-                        let row = UnsafeMutableBufferPointer(rebasing: out[(i * d)..<((i + 1) * d)])
-                        pooling.pool(h, rows: hidden.sequenceRanges[k], into: row)
-                        if normalizes { normalizeL2(row) }
-                    }
-                }
-            }
-            start = end
-        }
+        var values = [Float](repeating: 0, count: encodings.count * dimension)
+        do { try embedBatches(encodings, into: &values) } catch { throw .model(error) }
         return Embeddings(
-            dimension: d, values: values,
+            dimension: dimension, values: values,
             tokenCounts: encodings.map(\.ids.count),
             truncatedCount: encodings.count { $0.overflowed })
     }
