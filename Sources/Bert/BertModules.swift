@@ -84,6 +84,8 @@ struct BertEmbeddings {
                 for c in 0..<h { out[c] = (w[c] + t[c]) + pos[c] }
             }
         }
+        // Keep only the rows in use resident (fault-around would map most of the table).
+        wordEmbeddings.releaseResidentPages()
         LayerNorm.apply(x, rows: ranges.last?.upperBound ?? 0, cols: h,
                         gamma: layerNorm.gamma.values, beta: layerNorm.beta.values, eps: layerNorm.eps)
     }
