@@ -25,7 +25,7 @@ struct BatchPlan: Equatable {
         var count = (total + maxBatchTokens - 1) / maxBatchTokens
         count = ((count + workers - 1) / workers) * workers
         count = max(1, min(count, lengths.count))
-        let budget = max(1, (total + count - 1) / count)
+        let budget = max(1, min(maxBatchTokens, (total + count - 1) / count))
         var batches: [[Int]] = []
         var current: [Int] = []
         var tokens = 0
