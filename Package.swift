@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Dependencies point one way:
-//   EncoderCLI -> SentenceEmbeddings -> {Bert, Tokenization}
+//   EncoderCLI -> SentenceEmbeddings -> {Bert, Tokenization};  EncoderCLI -> CZlib (.gz inputs)
 //   Bert -> {Kernels, SafeTensors, StrictJSON};  Kernels -> COpenBLAS
 // SafeTensors, Tokenization and StrictJSON are leaves that build and test without BLAS.
 let package = Package(
@@ -21,6 +21,11 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(name: "StrictJSON"),
         .target(name: "Kernels", dependencies: ["COpenBLAS"]),
         .target(name: "SafeTensors", dependencies: ["StrictJSON"]),
@@ -33,6 +38,7 @@ let package = Package(
                 "SentenceEmbeddings",
                 "Tokenization",
                 "StrictJSON",
+                "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -41,7 +47,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], resources: [.copy("Goldens")]),
         .testTarget(name: "BertTests", dependencies: ["Bert"], resources: [.copy("Goldens")]),
-        .testTarget(name: "SentenceEmbeddingsTests", dependencies: ["SentenceEmbeddings"], resources: [.copy("Goldens")]),
-        .testTarget(name: "EncoderCLITests", dependencies: ["EncoderCLI"]),
+        .testTarget(name: "SentenceEmbeddingsTests", dependencies: ["SentenceEmbeddings"], resources: [.copy("Goldens"), .copy("Fixtures")]),
+        .testTarget(name: "EncoderCLITests", dependencies: ["EncoderCLI", "SafeTensors"]),
     ]
 )

@@ -28,14 +28,21 @@ public struct WeightProblems: Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         var parts: [String] = []
-        if !missing.isEmpty { parts.append("\(missing.count) missing tensor(s): \(missing.joined(separator: ", "))") }
+        if !missing.isEmpty { parts.append("\(missing.count) missing tensor(s): \(Self.list(missing, separator: ", "))") }
         if !shapeMismatches.isEmpty {
-            parts.append("\(shapeMismatches.count) shape mismatch(es): \(shapeMismatches.map(\.description).joined(separator: "; "))")
+            parts.append("\(shapeMismatches.count) shape mismatch(es): \(Self.list(shapeMismatches.map(\.description), separator: "; "))")
         }
         if !unreadable.isEmpty {
-            parts.append("\(unreadable.count) unreadable tensor(s): \(unreadable.map(\.description).joined(separator: "; "))")
+            parts.append("\(unreadable.count) unreadable tensor(s): \(Self.list(unreadable.map(\.description), separator: "; "))")
         }
         return parts.joined(separator: ". ")
+    }
+
+    /// The first few items and how many more: a checkpoint of another model can miss every
+    /// tensor, and a message of a hundred names helps nobody. The full lists are in the properties.
+    static func list(_ items: [String], separator: String, limit: Int = 6) -> String {
+        items.count <= limit ? items.joined(separator: separator)
+            : items.prefix(limit).joined(separator: separator) + separator + "and \(items.count - limit) more"
     }
 }
 

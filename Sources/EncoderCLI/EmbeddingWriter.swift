@@ -1,120 +1,263 @@
+import ArgumentParser
 import Foundation
 import SentenceEmbeddings
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The file formats `encoder run --output` writes.
-enum OutputFormat: String, CaseIterable {
-    /// NumPy `.npy`: float32, little-endian, C order, shape [N, D].
+enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
+    /// NumPy `.npy`: float32 (or float16), little-endian, C order, shape [N, D].
     case npy
-    /// One `{"index": i, "embedding": [...]}` object per line.
+    /// One `{"index": i, "embedding": [...]}` object per line (with `"id"` first under `--id-field`).
     case jsonl
     /// One row of tab-separated numbers per line.
     case tsv
+    /// One tensor "embeddings" [N, D], F32 (or F16).
+    case safetensors
 
     /// The format an output path's extension names.
     init(path: String) throws {
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
         guard let format = OutputFormat(rawValue: ext) else {
-            throw CLIError("\(path): cannot tell the output format from the extension \".\(ext)\"; use .npy, .jsonl or .tsv")
+            throw CLIError("\(path): cannot tell the output format from the extension \".\(ext)\"; use .npy, .jsonl, .tsv or .safetensors, or give --output-format")
         }
         self = format
     }
+
+    /// Formats whose header holds the row count, written last: they need a seekable file.
+    var needsSeek: Bool { self == .npy || self == .safetensors }
 }
 
-/// Writes embeddings row by row, in input order, to a file that appears only when complete.
+/// The number type of binary outputs.
+enum OutputDType: String, CaseIterable, ExpressibleByArgument {
+    case f32, f16
+}
+
+/// A file written beside its destination under a hidden name and renamed into place only when
+/// complete, so a run that fails or is killed never leaves a file that looks finished.
 ///
-/// Rows go to a temporary file beside the destination; ``finish()`` renames it into place,
-/// so a run that fails or is killed never leaves a file that looks finished.
-final class EmbeddingWriter {
+/// The hidden name is fixed (not per process) so that `--resume` finds it again.
+final class StagedFile {
     let destination: URL
-    let format: OutputFormat
-    let dimension: Int
-    private let temporary: URL
-    private let handle: FileHandle
-    private var rows = 0
-    private var finished = false
+    let partial: URL
+    private(set) var descriptor: Int32 = -1
+    private(set) var size = 0
 
-    /// Bytes reserved for the .npy header so the final row count can be written in place.
-    private static let npyHeaderLength = 128
+    static func partialURL(for destination: URL) -> URL {
+        destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).partial")
+    }
 
-    init(destination: URL, format: OutputFormat, dimension: Int) throws {
+    /// Opens the partial file: empty, or (`resumeAt`) cut back to the length a checkpoint recorded.
+    init(destination: URL, resumeAt: Int? = nil) throws {
         self.destination = destination
-        self.format = format
+        partial = Self.partialURL(for: destination)
+        let flags = O_WRONLY | O_CLOEXEC | (resumeAt == nil ? O_CREAT | O_TRUNC : 0)
+        descriptor = open(partial.path, flags, 0o644)
+        guard descriptor >= 0 else {
+            if resumeAt != nil { throw CLIError("\(partial.path): the partial output of the interrupted run is missing (\(String(cString: strerror(errno)))); run without --resume to start over") }
+            throw CLIError("\(destination.path): cannot create \(partial.lastPathComponent) in \(destination.deletingLastPathComponent().path) (\(String(cString: strerror(errno)))); does the folder exist and is it writable?")
+        }
+        if let resumeAt {
+            var st = stat()
+            guard fstat(descriptor, &st) == 0, Int(st.st_size) >= resumeAt else {
+                close(descriptor)
+                throw CLIError("\(partial.path) is shorter than its checkpoint says (\(resumeAt) bytes); run without --resume to start over")
+            }
+            // Bytes after the checkpoint were written by a chunk whose checkpoint never landed.
+            guard ftruncate(descriptor, off_t(resumeAt)) == 0, lseek(descriptor, off_t(resumeAt), SEEK_SET) >= 0 else {
+                close(descriptor)
+                throw CLIError("\(partial.path): cannot truncate to \(resumeAt) bytes (\(String(cString: strerror(errno))))")
+            }
+            size = resumeAt
+        }
+    }
+
+    deinit { if descriptor >= 0 { close(descriptor) } }
+
+    func write(_ bytes: [UInt8]) throws {
+        try writeAll(descriptor, bytes, what: partial.path)
+        size += bytes.count
+    }
+
+    /// Overwrites bytes at `offset` (a header whose row count is known only at the end).
+    func write(_ bytes: [UInt8], at offset: Int) throws {
+        let n = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
+        guard n == bytes.count else { throw CLIError("\(partial.path): cannot write (\(String(cString: strerror(errno))))") }
+    }
+
+    /// Waits until the bytes are on disk (before a checkpoint that counts them is written).
+    func sync() throws {
+        guard fsync(descriptor) == 0 else { throw CLIError("\(partial.path): fsync failed (\(String(cString: strerror(errno))))") }
+    }
+
+    /// Flushes, closes and renames the file into place.
+    func commit() throws {
+        try sync()
+        close(descriptor)
+        descriptor = -1
+        guard rename(partial.path, destination.path) == 0 else {
+            throw CLIError("\(destination.path): cannot rename \(partial.lastPathComponent) into place (\(String(cString: strerror(errno))))")
+        }
+        syncFolder(of: destination)
+    }
+
+    /// Closes and removes the partial file.
+    func discard() {
+        if descriptor >= 0 { close(descriptor); descriptor = -1 }
+        unlink(partial.path)
+    }
+}
+
+/// Writes all of `bytes` to `fd`, retrying short writes and EINTR.
+func writeAll(_ fd: Int32, _ bytes: [UInt8], what: String) throws {
+    try bytes.withUnsafeBytes { (b: UnsafeRawBufferPointer) throws in
+        var offset = 0
+        while offset < b.count {
+            let n = Glibc.write(fd, b.baseAddress! + offset, b.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CLIError("\(what): cannot write (\(String(cString: strerror(errno))))")
+            }
+            offset += n
+        }
+    }
+}
+
+/// fsync of a folder, so a rename in it survives a power cut (best effort).
+func syncFolder(of url: URL) {
+    let fd = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if fd >= 0 { fsync(fd); close(fd) }
+}
+
+/// The row an embedding belongs to: its record index in the input, and the id carried through.
+struct RowInfo {
+    var index: Int
+    var id: String?
+}
+
+/// Writes embeddings row by row, in input order, to a staged file or to standard output.
+///
+/// `.npy` and `.safetensors` reserve a fixed 128-byte header, written with the final row count
+/// by ``finish()``: rows stream out in constant memory and a resumed run continues the same bytes.
+final class EmbeddingWriter {
+    /// `nil` writes to standard output; `.jsonArrays` (bare `[...]` lines) only goes there.
+    enum Layout: Equatable {
+        case file(OutputFormat)
+        case jsonArrays
+    }
+
+    let layout: Layout
+    let dtype: OutputDType
+    let dimension: Int
+    private let file: StagedFile?
+    private(set) var rows: Int
+
+    /// Bytes reserved for the `.npy` / `.safetensors` header so the row count can be written in place.
+    static let headerLength = 128
+
+    /// A writer to `destination` (nil = stdout). `resume` continues a partial file at a checkpoint.
+    init(destination: URL?, layout: Layout, dtype: OutputDType, dimension: Int, resume: (bytes: Int, rows: Int)? = nil) throws {
+        self.layout = layout
+        self.dtype = dtype
         self.dimension = dimension
-        let folder = destination.deletingLastPathComponent()
-        temporary = folder.appendingPathComponent(".\(destination.lastPathComponent).partial-\(getpid())")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw CLIError("\(destination.path): cannot create a file in \(folder.path) (does the folder exist and is it writable?)")
+        rows = resume?.rows ?? 0
+        if let destination {
+            let file = try StagedFile(destination: destination, resumeAt: resume?.bytes)
+            self.file = file
+            if resume == nil, case .file(let f) = layout, f.needsSeek {
+                try file.write([UInt8](repeating: 0x20, count: Self.headerLength))  // placeholder, rewritten by finish()
+            }
+        } else {
+            file = nil
         }
-        handle = try FileHandle(forWritingTo: temporary)
-        if format == .npy { try handle.write(contentsOf: Self.npyHeader(rows: 0, dimension: dimension)) }
     }
 
-    deinit {
-        if !finished { abandon() }
-    }
+    /// Bytes of the output so far (for the checkpoint).
+    var size: Int { file?.size ?? 0 }
 
-    /// Appends every row of `embeddings`.
-    func append(_ embeddings: Embeddings) throws {
-        precondition(embeddings.dimension == dimension)
-        var data = Data()
-        switch format {
-        case .npy:
-            data.reserveCapacity(embeddings.values.count * 4)
+    /// Appends every row of `embeddings`; `rows[i]` describes row `i`.
+    func append(_ embeddings: Embeddings, rows info: [RowInfo]) throws {
+        precondition(embeddings.dimension == dimension && info.count == embeddings.count)
+        var out: [UInt8] = []
+        switch layout {
+        case .file(.npy), .file(.safetensors):
+            let width = dtype == .f16 ? 2 : 4
+            out.reserveCapacity(embeddings.values.count * width)
             for value in embeddings.values {
-                var bits = value.bitPattern.littleEndian
-                withUnsafeBytes(of: &bits) { data.append(contentsOf: $0) }
+                if dtype == .f16 {
+                    let bits = Float16(value).bitPattern
+                    out.append(UInt8(truncatingIfNeeded: bits)); out.append(UInt8(truncatingIfNeeded: bits >> 8))
+                } else {
+                    let bits = value.bitPattern
+                    out.append(UInt8(truncatingIfNeeded: bits)); out.append(UInt8(truncatingIfNeeded: bits >> 8))
+                    out.append(UInt8(truncatingIfNeeded: bits >> 16)); out.append(UInt8(truncatingIfNeeded: bits >> 24))
+                }
             }
-        case .jsonl:
+        case .file(.jsonl):
             for i in 0..<embeddings.count {
-                data.append(contentsOf: "{\"index\":\(rows + i),\"embedding\":".utf8)
-                data.append(contentsOf: try jsonArray(embeddings[i]).utf8)
-                data.append(contentsOf: "}\n".utf8)
+                if let id = info[i].id { out += Array("{\"id\":\(id),".utf8) } else { out += Array("{".utf8) }
+                out += Array("\"index\":\(info[i].index),\"embedding\":".utf8)
+                out += Array(try jsonArray(embeddings[i]).utf8)
+                out += Array("}\n".utf8)
             }
-        case .tsv:
+        case .file(.tsv):
             for i in 0..<embeddings.count {
-                data.append(contentsOf: try formatted(embeddings[i]).joined(separator: "\t").utf8)
-                data.append(0x0A)
+                out += Array(try formatted(embeddings[i]).joined(separator: "\t").utf8)
+                out.append(0x0A)
+            }
+        case .jsonArrays:
+            for i in 0..<embeddings.count {
+                out += Array(try jsonArray(embeddings[i]).utf8)
+                out.append(0x0A)
             }
         }
-        try handle.write(contentsOf: data)
+        if let file { try file.write(out) } else { try writeAll(1, out, what: "standard output") }
         rows += embeddings.count
     }
 
-    /// Completes the file and moves it into place.
+    func sync() throws { try file?.sync() }
+
+    /// Writes the header, then moves the file into place.
     func finish() throws {
-        if format == .npy {
-            try handle.seek(toOffset: 0)
-            try handle.write(contentsOf: Self.npyHeader(rows: rows, dimension: dimension))
+        guard let file else { return }
+        if case .file(let f) = layout, f.needsSeek {
+            let header = f == .npy
+                ? Self.npyHeader(rows: rows, dimension: dimension, dtype: dtype)
+                : Self.safetensorsHeader(rows: rows, dimension: dimension, dtype: dtype)
+            try file.write(header, at: 0)
         }
-        try handle.synchronize()
-        try handle.close()
-        if FileManager.default.fileExists(atPath: destination.path) {
-            _ = try FileManager.default.replaceItemAt(destination, withItemAt: temporary)
-        } else {
-            try FileManager.default.moveItem(at: temporary, to: destination)
-        }
-        finished = true
+        try file.commit()
     }
 
-    /// Removes the temporary file.
-    func abandon() {
-        try? handle.close()
-        try? FileManager.default.removeItem(at: temporary)
-        finished = true
-    }
+    func abandon() { file?.discard() }
 
     /// The .npy version 1.0 header: magic, version, little-endian u16 length, then a Python
     /// dict literal padded with spaces and ended by a newline, the whole a multiple of 64 bytes.
-    static func npyHeader(rows: Int, dimension: Int) -> Data {
-        var dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(dimension)), }"
+    static func npyHeader(rows: Int, dimension: Int, dtype: OutputDType = .f32) -> [UInt8] {
+        var dict = "{'descr': '\(dtype == .f16 ? "<f2" : "<f4")', 'fortran_order': False, 'shape': (\(rows), \(dimension)), }"
         let prefix = 10  // magic (6) + version (2) + length (2)
-        dict += String(repeating: " ", count: npyHeaderLength - prefix - dict.utf8.count - 1) + "\n"
-        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        dict += String(repeating: " ", count: headerLength - prefix - dict.utf8.count - 1) + "\n"
+        var data: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
         let length = UInt16(dict.utf8.count)
         data.append(UInt8(length & 0xFF))
         data.append(UInt8(length >> 8))
-        data.append(contentsOf: dict.utf8)
+        data += Array(dict.utf8)
         return data
+    }
+
+    /// A safetensors header for one tensor "embeddings" [rows, dimension], as SafeTensorsWriter
+    /// lays it out (u64 little-endian length, then the JSON header, padded with spaces so the
+    /// data starts at a multiple of 8), padded here to a fixed 128 bytes so rows can be
+    /// streamed before the count is known. The safetensors format allows trailing spaces.
+    static func safetensorsHeader(rows: Int, dimension: Int, dtype: OutputDType = .f32) -> [UInt8] {
+        let bytes = rows * dimension * (dtype == .f16 ? 2 : 4)
+        var json = Array("{\"embeddings\":{\"dtype\":\"\(dtype == .f16 ? "F16" : "F32")\",\"shape\":[\(rows),\(dimension)],\"data_offsets\":[0,\(bytes)]}}".utf8)
+        precondition(json.count <= headerLength - 8, "safetensors header of \(json.count) bytes")
+        json += [UInt8](repeating: 0x20, count: headerLength - 8 - json.count)
+        let n = UInt64(json.count)
+        return (0..<8).map { UInt8(truncatingIfNeeded: n >> ($0 * 8)) } + json
     }
 }
 

@@ -43,8 +43,18 @@ struct InspectCommand: ReportingCommand {
 
         let p = encoder.pooling
         rows.append(("Pooling", p.modes.map(\.rawValue).joined(separator: " + ") + (p.includePrompt ? "" : " (prompt tokens excluded)")))
+        for module in encoder.sentenceConfig.outputModules {
+            if case .dense(let d) = module {
+                let activation = d.activation == .tanh ? "Tanh" : "Identity"
+                rows.append(("Dense", "\(d.path): \(d.inFeatures) -> \(d.outFeatures), \(d.bias ? "with" : "no") bias, \(activation)"))
+            }
+        }
         rows.append(("Normalize", encoder.normalizes ? "yes, L2 (unit-length vectors)" : "no"))
-        rows.append(("Dimension", "\(encoder.dimension)"))
+        if let t = encoder.sentenceConfig.truncateDim {
+            rows.append(("Dimension", "\(encoder.dimension) (truncate_dim \(t) of config_sentence_transformers.json; the modules produce \(encoder.fullDimension))"))
+        } else {
+            rows.append(("Dimension", "\(encoder.dimension)"))
+        }
 
         let t = encoder.tokenizer
         let n = t.options.normalizer
@@ -65,6 +75,9 @@ struct InspectCommand: ReportingCommand {
         let prompts = encoder.sentenceConfig.prompts
         if !prompts.isEmpty {
             rows.append(("Prompts", prompts.keys.sorted().map { "\($0): \(prompts[$0]!.debugDescription)" }.joined(separator: ", ")))
+            if let name = encoder.sentenceConfig.defaultPromptName {
+                rows.append(("", "default prompt: \(name) (applied unless --prompt-name or --prompt says otherwise)"))
+            }
         }
         return rows
     }

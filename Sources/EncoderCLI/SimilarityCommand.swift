@@ -11,13 +11,15 @@ struct SimilarityCommand: ReportingCommand {
     @Argument(help: "Two or more texts; the first is compared with each of the rest.")
     var texts: [String]
 
+    @OptionGroup var encoding: EncodingFlags
+
     func validate() throws {
         guard texts.count >= 2 else { throw ValidationError("give at least two texts: the first is compared with each of the others") }
     }
 
     func execute() throws {
         let encoder = try model.load()
-        let embeddings = try encoder.embed(texts)
+        let embeddings = try encoder.embed(texts, options: encoding.options)
         for i in 1..<texts.count {
             let score = cosineSimilarity(embeddings[0], embeddings[i])
             print("\(String(format: "%.4f", score))\t\(texts[i])")

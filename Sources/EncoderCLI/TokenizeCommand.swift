@@ -37,7 +37,15 @@ struct TokenizeCommand: ReportingCommand {
     }
 
     func execute() throws {
-        let tokenizer = try BertTokenizer(folder: model.folder)
+        var tokenizer = try BertTokenizer(folder: model.folder)
+        // sentence_bert_config.json do_lower_case: sentence-transformers lowercases first. A folder
+        // with only tokenizer files (no modules.json) has no such setting.
+        let sbert = model.folder.appendingPathComponent("sentence_bert_config.json")
+        if FileManager.default.fileExists(atPath: sbert.path),
+           let object = try JSONParser.parse(Data(contentsOf: sbert)).objectValue,
+           object["do_lower_case"]?.boolValue == true {
+            tokenizer = tokenizer.lowercasingFirst()
+        }
         for w in tokenizer.warnings { Stderr.write("warning: \(w)\n") }
         let records = texts.map { TextRecord(text: $0, line: 0) } + (try input.readRecords())
         var out = OutputBuffer()
@@ -90,7 +98,15 @@ struct BenchTokenizerCommand: ReportingCommand {
     }
 
     func execute() throws {
-        let tokenizer = try BertTokenizer(folder: model.folder)
+        var tokenizer = try BertTokenizer(folder: model.folder)
+        // sentence_bert_config.json do_lower_case: sentence-transformers lowercases first. A folder
+        // with only tokenizer files (no modules.json) has no such setting.
+        let sbert = model.folder.appendingPathComponent("sentence_bert_config.json")
+        if FileManager.default.fileExists(atPath: sbert.path),
+           let object = try JSONParser.parse(Data(contentsOf: sbert)).objectValue,
+           object["do_lower_case"]?.boolValue == true {
+            tokenizer = tokenizer.lowercasingFirst()
+        }
         var texts: [String] = []
         for c in column.isEmpty ? [nil] : column.map(Optional.some) {
             texts += try TextInput.read(path: input, format: TextInput.format(of: input, field: nil, column: c)).map(\.text)

@@ -115,25 +115,11 @@ extension SentenceEncoder {
         }
     }
 
-    /// Tokenizes on the workers, each taking a contiguous slice of the texts.
-    func tokenizeAll(_ texts: [String]) -> [Encoding] {
-        // Below a few hundred texts thread start-up costs more than it saves.
-        let workers = texts.count >= 256 ? workerCount(for: texts.count) : 1
-        if workers == 1 { return texts.map(tokenize) }
-        var slots = [Encoding?](repeating: nil, count: texts.count)
-        slots.withUnsafeMutableBufferPointer { buffer in
-            let out = SharedRows(base: buffer)
-            Self.parallel(workers) { w in
-                let lower = texts.count * w / workers, upper = texts.count * (w + 1) / workers
-                for i in lower..<upper { out.base[i] = tokenize(texts[i]) }
-            }
-        }
-        return slots.map { $0! }
-    }
-
-    /// Forward passes and pooling for `embed(encodings:)`: fills `values` [count x dimension].
-    func embedBatches(_ encodings: [Encoding], into values: inout [Float]) throws(BertError) {
-        let d = dimension
+    /// Forward passes and pooling for `embed(encodings:poolingSkip:output:)`: fills `values`
+    /// [count x pooling.outputDimension] with pooled (not yet post-processed) vectors, each
+    /// text's first `poolingSkip` rows left out of pooling.
+    func embedBatches(_ encodings: [Encoding], poolingSkip: Int, into values: inout [Float]) throws(BertError) {
+        let d = pooling.outputDimension
         let plan = BatchPlan.make(lengths: encodings.map(\.ids.count), maxBatchTokens: options.maxBatchTokens,
                                   workers: options.threads)
         let workers = workerCount(for: plan.batches.count)
@@ -154,8 +140,7 @@ extension SentenceEncoder {
                     hidden.values.withUnsafeBufferPointer { h in
                         for (k, i) in members.enumerated() {
                             let row = UnsafeMutableBufferPointer(rebasing: out.base[(i * d)..<((i + 1) * d)])
-                            pooling.pool(h, rows: hidden.sequenceRanges[k], into: row)
-                            if normalizes { normalizeL2(row) }
+                            pooling.pool(h, rows: hidden.sequenceRanges[k], skip: poolingSkip, into: row)
                         }
                     }
                 }

@@ -42,8 +42,9 @@ public struct Pooling: Sendable, Equatable {
             out.initialize(repeating: 0)
             switch mode {
             case .cls:
-                // first_indices = attention_mask.argmax(dim=1): the first token still in the mask.
-                guard let first = pooled.first else { continue }
+                // first_indices = attention_mask.argmax(dim=1): the first token still in the mask;
+                // when the prompt masks every token, argmax of all zeros is position 0 ([CLS]).
+                guard let first = pooled.first ?? rows.first else { continue }
                 for j in 0..<d { out[j] = hidden[first * d + j] }
             case .lastToken:
                 guard let last = pooled.last else { continue }

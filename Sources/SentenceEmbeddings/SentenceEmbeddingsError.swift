@@ -21,10 +21,16 @@ public enum SentenceEmbeddingsError: Error, CustomStringConvertible, Sendable {
     case missingModules(folder: String)
     /// The checkpoint file is malformed.
     case checkpoint(SafeTensorsError)
-    /// The BERT configuration or weights are wrong or unsupported.
+    /// The BERT configuration is wrong or unsupported, or an input cannot be run.
     case model(BertError)
+    /// The checkpoint's tensors do not fit the configuration (missing, misshapen, unreadable).
+    case weights(file: String, BertError)
     /// The tokenizer files are wrong or unsupported.
     case tokenizer(TokenizationError)
+    /// A prompt name that is not among the model's prompts.
+    case unknownPromptName(name: String, known: [String])
+    /// Truncation to a number of dimensions outside 1...available.
+    case invalidDimensions(requested: Int, available: Int)
 
     public var description: String {
         switch self {
@@ -37,12 +43,19 @@ public enum SentenceEmbeddingsError: Error, CustomStringConvertible, Sendable {
         case .invalidConfig(let file, let reason):
             "\(file): \(reason)"
         case .unsupportedModule(let file, let type):
-            "\(file): module \(type) is not supported; supported modules are Transformer, Pooling and Normalize"
+            "\(file): module \(type) is not supported; supported modules are Transformer, Pooling, Dense and Normalize"
         case .missingModules(let folder):
             "\(folder): no modules.json, so the pooling this model was trained with is unknown; this is not a sentence-transformers folder"
         case .checkpoint(let error): "\(error)"
         case .model(let error): "\(error)"
+        case .weights(let file, let error): "\(file): \(error)"
         case .tokenizer(let error): "\(error)"
+        case .unknownPromptName(let name, let known):
+            known.isEmpty
+                ? "prompt name \"\(name)\" is unknown: this model defines no prompts (config_sentence_transformers.json); give the prompt text instead"
+                : "prompt name \"\(name)\" is unknown; this model's prompts are: \(known.map { "\"\($0)\"" }.joined(separator: ", "))"
+        case .invalidDimensions(let requested, let available):
+            "cannot truncate embeddings to \(requested) dimensions: choose 1...\(available) (the model produces \(available) values)"
         }
     }
 }

@@ -50,9 +50,15 @@ public final class SentenceEncoder: Sendable {
     public let options: Options
     let model: BertModel
     let scratchPool: ScratchPool
+    /// The modules after Pooling (Dense with its weights, Normalize), in modules.json order.
+    let outputLayers: [OutputLayer]
 
-    /// The length of every embedding.
-    public var dimension: Int { sentenceConfig.pooling.outputDimension }
+    /// The length of every embedding with the default options: the output of the last module,
+    /// cut to `truncate_dim` of config_sentence_transformers.json when it sets one.
+    public var dimension: Int { Swift.min(sentenceConfig.truncateDim ?? fullDimension, fullDimension) }
+    /// The length of the embedding the modules produce, before any truncation: the most
+    /// `EncodingOptions.dimensions` may ask for.
+    public var fullDimension: Int { sentenceConfig.outputDimension }
     /// How token embeddings become one vector.
     public var pooling: Pooling { sentenceConfig.pooling }
     /// Whether embeddings are scaled to unit length (a Normalize module).
@@ -73,11 +79,20 @@ public final class SentenceEncoder: Sendable {
         let configURL = folder.appendingPathComponent("config.json")
         do { bertConfig = try BertConfig.load(from: configURL) } catch { throw .model(error) }
         sentenceConfig = try SentenceTransformersConfig.load(folder: folder)
-        do { tokenizer = try BertTokenizer(folder: folder) } catch { throw .tokenizer(error) }
+        // sentence-transformers' do_lower_case puts a Lowercase normalizer in front of the
+        // tokenizer's own (Transformer.__init__), after the raw-text split of special tokens.
+        do {
+            let loaded = try BertTokenizer(folder: folder)
+            tokenizer = sentenceConfig.doLowerCase ? loaded.lowercasingFirst() : loaded
+        } catch { throw .tokenizer(error) }
         warnings += tokenizer.warnings
+        outputLayers = try Self.loadOutputLayers(sentenceConfig, folder: folder)
+        if let t = sentenceConfig.truncateDim, t > sentenceConfig.outputDimension {
+            warnings.append("config_sentence_transformers.json truncate_dim \(t) is more than the \(sentenceConfig.outputDimension) values the model produces; embeddings keep all \(sentenceConfig.outputDimension)")
+        }
 
         do { checkpoint = try SafeTensorsFile(contentsOf: weightsURL) } catch { throw .checkpoint(error) }
-        do { model = try BertModel(config: bertConfig, weights: checkpoint) } catch { throw .model(error) }
+        do { model = try BertModel(config: bertConfig, weights: checkpoint) } catch { throw .weights(file: weightsURL.path, error) }
 
         if sentenceConfig.pooling.tokenDimension != bertConfig.hiddenSize {
             throw .invalidConfig(
@@ -139,44 +154,42 @@ public final class SentenceEncoder: Sendable {
 
     // MARK: Encoding
 
-    /// The token ids the model sees for `text`: lowercased when sentence_bert_config.json
-    /// says `do_lower_case`, truncated to ``maxSequenceLength``.
+    /// The token ids the model sees for `text` without a prompt (lowercased when
+    /// sentence_bert_config.json says `do_lower_case`), truncated to ``maxSequenceLength``.
     public func tokenize(_ text: String) -> Encoding {
-        tokenizer.encode(preprocess(text), maxLength: maxSequenceLength)
+        tokenizer.encode(text, maxLength: maxSequenceLength)
     }
 
-    func preprocess(_ text: String) -> String {
-        // sentence-transformers prepends a Lowercase normalizer when do_lower_case is set
-        // and the tokenizer does not lowercase already.
-        sentenceConfig.doLowerCase && !tokenizer.options.normalizer.lowercase ? text.lowercased() : text
-    }
-
-    /// Embeds each text; row `i` belongs to `texts[i]`.
+    /// Embeds each text with the model's default prompt and dimensions; row `i` belongs to `texts[i]`.
     public func encode(_ texts: [String]) throws(SentenceEmbeddingsError) -> [[Float]] {
-        let batch = try embed(texts)
-        return (0..<batch.count).map { Array(batch[$0]) }
+        try encode(texts, options: EncodingOptions())
     }
 
-    /// Embeds one text.
+    /// Embeds one text with the model's default prompt and dimensions.
     public func encode(_ text: String) throws(SentenceEmbeddingsError) -> [Float] {
         try encode([text])[0]
     }
 
-    /// Embeds `texts` into one row-major matrix, with token counts for reporting.
+    /// Embeds `texts` into one row-major matrix, with token counts for reporting, using the
+    /// model's default prompt (`default_prompt_name`) and dimensions (`truncate_dim`).
     public func embed(_ texts: [String]) throws(SentenceEmbeddingsError) -> Embeddings {
-        try embed(encodings: tokenizeAll(texts))
+        try embed(texts, options: EncodingOptions())
     }
 
-    /// Embeds already tokenized texts (from ``tokenize(_:)``).
-    ///
-    /// Texts are sorted by length and cut into batches of about ``Options/maxBatchTokens``
-    /// tokens, which ``Options/threads`` workers run side by side; the vectors do not depend
-    /// on how the work was split.
+    /// Embeds already tokenized texts (from ``tokenize(_:)`` or ``tokenize(_:prompt:)``), all prompt
+    /// tokens included in pooling, at the default dimensions.
     public func embed(encodings: [Encoding]) throws(SentenceEmbeddingsError) -> Embeddings {
-        var values = [Float](repeating: 0, count: encodings.count * dimension)
-        do { try embedBatches(encodings, into: &values) } catch { throw .model(error) }
+        try embed(encodings: encodings, poolingSkip: 0, output: OutputPlan(dimensions: dimension, normalize: false))
+    }
+
+    /// The batching loop: forward passes over groups of similar length, pooling each text's rows
+    /// (leaving out its first `poolingSkip` rows), then the output modules (``postprocess``).
+    func embed(encodings: [Encoding], poolingSkip: Int, output: OutputPlan) throws(SentenceEmbeddingsError) -> Embeddings {
+        var values = [Float](repeating: 0, count: encodings.count * pooling.outputDimension)
+        // Length-sorted, token-budgeted batches on Options.threads workers (Batching.swift).
+        do { try embedBatches(encodings, poolingSkip: poolingSkip, into: &values) } catch { throw .model(error) }
         return Embeddings(
-            dimension: dimension, values: values,
+            dimension: output.dimensions, values: postprocess(pooled: values, count: encodings.count, output),
             tokenCounts: encodings.map(\.ids.count),
             truncatedCount: encodings.count { $0.overflowed })
     }

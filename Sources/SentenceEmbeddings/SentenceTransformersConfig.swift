@@ -15,12 +15,32 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
     public var doLowerCase: Bool
     /// The pooling module's modes and the token embedding width it expects.
     public var pooling: Pooling
-    /// Whether `modules.json` ends with a Normalize module (unit-length vectors).
-    public var normalize: Bool
+    /// The modules after Pooling, in `modules.json` order (Dense and Normalize).
+    public var outputModules: [OutputModule] = []
     /// `prompts` of `config_sentence_transformers.json` (name -> text prepended to the input).
     public var prompts: [String: String]
     /// `default_prompt_name` of `config_sentence_transformers.json`.
     public var defaultPromptName: String?
+    /// `truncate_dim` of `config_sentence_transformers.json`: keep the first N values of every
+    /// embedding, after all modules (Matryoshka models).
+    public var truncateDim: Int? = nil
+
+    /// A module that runs on the pooled sentence embedding.
+    public enum OutputModule: Sendable, Equatable {
+        case dense(DenseConfig)
+        /// `Normalize`: scale to unit length.
+        case normalize
+    }
+
+    /// Whether a Normalize module is present.
+    public var normalize: Bool { outputModules.contains(.normalize) }
+
+    /// The width of the sentence embedding after Pooling and every Dense, before any truncation.
+    public var outputDimension: Int {
+        outputModules.reduce(pooling.outputDimension) { width, module in
+            if case .dense(let d) = module { d.outFeatures } else { width }
+        }
+    }
 
     /// Reads the sentence-transformers files of `folder`.
     public static func load(folder: URL) throws(SentenceEmbeddingsError) -> SentenceTransformersConfig {
@@ -30,28 +50,36 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
         }
         let modules = try readModules(modulesURL)
 
-        var pooling: Pooling?
-        var normalize = false
-        for module in modules {
-            switch module.kind {
-            case .transformer:
-                break
-            case .pooling:
-                let url = folder.appendingPathComponent(module.path).appendingPathComponent("config.json")
-                pooling = try readPooling(url)
-            case .normalize:
-                normalize = true
-            }
-        }
+        // The pipeline this runtime runs: Transformer, Pooling, then Dense/Normalize in any order.
         guard modules.first?.kind == .transformer else {
             throw .invalidConfig(file: modulesURL.path, reason: "the first module must be sentence_transformers.models.Transformer")
         }
-        guard let pooling else {
-            throw .invalidConfig(file: modulesURL.path, reason: "no sentence_transformers.models.Pooling module; this runtime produces pooled sentence embeddings only")
+        guard modules.count >= 2, modules[1].kind == .pooling else {
+            throw .invalidConfig(file: modulesURL.path, reason: "the second module must be sentence_transformers.models.Pooling; this runtime produces pooled sentence embeddings only")
+        }
+        let pooling = try readPooling(folder.appendingPathComponent(modules[1].path).appendingPathComponent("config.json"))
+        var outputModules: [OutputModule] = []
+        var width = pooling.outputDimension
+        for module in modules.dropFirst(2) {
+            switch module.kind {
+            case .transformer, .pooling:
+                throw .invalidConfig(file: modulesURL.path, reason: "a second \(module.kind) module (at \"\(module.path)\") is not supported")
+            case .normalize:
+                outputModules.append(.normalize)
+            case .dense:
+                let dense = try DenseConfig.load(folder: folder, path: module.path)
+                guard dense.inFeatures == width else {
+                    throw .invalidConfig(
+                        file: folder.appendingPathComponent(module.path).appendingPathComponent("config.json").path,
+                        reason: "in_features is \(dense.inFeatures) but the module before it produces \(width) values")
+                }
+                width = dense.outFeatures
+                outputModules.append(.dense(dense))
+            }
         }
 
         var config = SentenceTransformersConfig(
-            maxSeqLength: nil, doLowerCase: false, pooling: pooling, normalize: normalize, prompts: [:], defaultPromptName: nil)
+            maxSeqLength: nil, doLowerCase: false, pooling: pooling, outputModules: outputModules, prompts: [:], defaultPromptName: nil)
 
         let sbertURL = folder.appendingPathComponent("sentence_bert_config.json")
         if let object = try readObjectIfPresent(sbertURL) {
@@ -91,6 +119,13 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
                 }
                 config.defaultPromptName = name
             }
+            if let value = object["truncate_dim"], !value.isNull {
+                guard let n = value.numberValue?.exactInt, n > 0 else {
+                    throw .invalidConfig(file: stURL.path, reason: "truncate_dim must be a positive integer or null, found \(value.summary)")
+                }
+                // sentence-transformers slices [..., :truncate_dim], so a larger value keeps everything.
+                config.truncateDim = n
+            }
         }
         return config
     }
@@ -98,7 +133,7 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
     // MARK: modules.json
 
     struct Module {
-        enum Kind { case transformer, pooling, normalize }
+        enum Kind { case transformer, pooling, dense, normalize }
         var kind: Kind
         var path: String
     }
@@ -122,6 +157,7 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
             case "Transformer": kind = .transformer
             case "Pooling": kind = .pooling
             case "Normalize": kind = .normalize
+            case "Dense": kind = .dense
             default: throw .unsupportedModule(file: url.path, type: type)
             }
             modules.append(Module(kind: kind, path: path))

@@ -9,12 +9,20 @@ public struct BertNormalizerOptions: Sendable, Equatable {
     public var stripAccents: Bool?
     /// Lowercase each scalar on its own (`char::to_lowercase`: no final-sigma context).
     public var lowercase: Bool
+    /// A separate `Lowercase` normalizer runs before this one: `Sequence([Lowercase(), BertNormalizer])`,
+    /// which sentence-transformers installs for `do_lower_case: true` in sentence_bert_config.json.
+    /// Like ``lowercase`` it is `char::to_lowercase` per scalar (`NormalizedString::lowercase`), so a
+    /// final capital sigma becomes σ, never ς; unlike ``lowercase`` it happens before accent
+    /// stripping and does not turn accent stripping on.
+    public var lowercaseFirst: Bool
 
-    public init(cleanText: Bool = true, handleChineseChars: Bool = true, stripAccents: Bool? = nil, lowercase: Bool = true) {
+    public init(cleanText: Bool = true, handleChineseChars: Bool = true, stripAccents: Bool? = nil, lowercase: Bool = true,
+                lowercaseFirst: Bool = false) {
         self.cleanText = cleanText
         self.handleChineseChars = handleChineseChars
         self.stripAccents = stripAccents
         self.lowercase = lowercase
+        self.lowercaseFirst = lowercaseFirst
     }
 
     /// `strip_accents.unwrap_or(lowercase)`.
@@ -49,6 +57,15 @@ public struct BertNormalizer: Sendable {
     /// Feeds the normalized form of `scalar` to `sink`.
     @inline(__always)
     func normalize<S: NormalizedScalarSink>(_ scalar: UInt32, origin: Int, into sink: inout S) {
+        if options.lowercaseFirst && tables.flags[Int(scalar)] & UnicodeTables.hasLower != 0 {
+            for s in tables.lower[scalar]! { bertNormalize(s, origin: origin, into: &sink) }
+            return
+        }
+        bertNormalize(scalar, origin: origin, into: &sink)
+    }
+
+    @inline(__always)
+    private func bertNormalize<S: NormalizedScalarSink>(_ scalar: UInt32, origin: Int, into sink: inout S) {
         let f = tables.flags[Int(scalar)]
         if f == 0 {
             sink.accept(scalar, origin: origin)

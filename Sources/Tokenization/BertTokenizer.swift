@@ -100,6 +100,16 @@ public final class BertTokenizer: Sendable {
         addedStrings = strings
     }
 
+    /// This tokenizer with a `Lowercase` normalizer in front of its BERT normalizer
+    /// (``BertNormalizerOptions/lowercaseFirst``), as sentence-transformers' `do_lower_case` sets up.
+    /// Added tokens are still matched in the raw text first, so `[MASK]` typed by a user stays one token.
+    public func lowercasingFirst() -> BertTokenizer {
+        var o = options
+        o.normalizer.lowercaseFirst = true
+        return BertTokenizer(vocabulary: vocabulary, options: o, warnings: warnings,
+                             modelMaxLength: modelMaxLength, truncationMaxLength: truncationMaxLength)
+    }
+
     /// The token string of an id (vocabulary entry or added token).
     public func token(for id: Int32) -> String? {
         vocabulary.token(for: id) ?? addedStrings[id]

@@ -5,11 +5,16 @@ extension BertTokenizer {
     /// Loads the tokenizer of a model folder: `tokenizer.json` and/or `vocab.txt`, with
     /// `tokenizer_config.json` and `special_tokens_map.json` when present.
     ///
-    /// Precedence as in `transformers`' fast tokenizer: `tokenizer.json` wins over
-    /// `tokenizer_config.json`, which wins over `special_tokens_map.json`. When files
-    /// disagree (another vocabulary in `vocab.txt`, `do_lower_case` against the
-    /// normalizer's `lowercase`, ...) the winner is used and ``warnings`` lists each
-    /// difference. Throws on unreadable or malformed files, invalid UTF-8 or duplicates
+    /// Precedence as in transformers 5.24: the vocabulary, special tokens and post-processor
+    /// of `tokenizer.json` win over `tokenizer_config.json`, which wins over
+    /// `special_tokens_map.json`. The normalizer depends on the tokenizer class:
+    /// `BertTokenizer` (and its aliases, and a folder without `tokenizer_config.json` or
+    /// without `tokenizer_class`, which `AutoTokenizer` resolves through `model_type` "bert")
+    /// rebuilds its `BertNormalizer` from `tokenizer_config.json` (`do_lower_case` default
+    /// true, `strip_accents` default null, `tokenize_chinese_chars` default true) and ignores
+    /// the normalizer written in `tokenizer.json`; a generic class (`PreTrainedTokenizerFast`,
+    /// `TokenizersBackend`) uses `tokenizer.json` as written. When files disagree the winner
+    /// is used and ``warnings`` lists each difference. Throws on unreadable or malformed files, invalid UTF-8 or duplicates
     /// in the vocabulary, missing `[UNK]`/`[CLS]`/`[SEP]`/`[PAD]`, and `tokenizer.json`
     /// components other than BERT's.
     public convenience init(folder: URL) throws(TokenizationError) {
@@ -37,7 +42,9 @@ private struct FolderLoader {
         let p = path(name)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: p, isDirectory: &isDirectory) else { return nil }
-        let attributes = try? FileManager.default.attributesOfItem(atPath: p)
+        // attributesOfItem does not follow symlinks; model folders (the Hugging Face cache among them)
+        // are often links to blobs, so judge the file the link points to.
+        let attributes = try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: p).resolvingSymlinksInPath().path)
         if isDirectory.boolValue || (attributes?[.type] as? FileAttributeType).map({ $0 != .typeRegular }) ?? false {
             throw .unreadableFile(path: p, reason: "not a regular file")
         }
@@ -83,6 +90,31 @@ private struct FolderLoader {
         }
         var normalizer = BertNormalizerOptions()
         var modelMaxLength: Int? = nil
+        var tokenizerClass: String? = nil
+        if let config, let v = config["tokenizer_class"], !v.isNull {
+            guard let name = v.stringValue else {
+                throw .invalidField(path: path("tokenizer_config.json"), field: "tokenizer_class", expected: "a string, found \(v.kindName)")
+            }
+            tokenizerClass = name
+        }
+        // transformers 5.24 `BertTokenizer.__init__` builds
+        // `BertNormalizer(clean_text=True, handle_chinese_chars=tokenize_chinese_chars,
+        // strip_accents=strip_accents, lowercase=do_lower_case)` from its arguments (the
+        // tokenizer_config.json values or the defaults) and only takes the vocabulary from
+        // tokenizer.json. DistilBertTokenizer subclasses it. Without a class name AutoTokenizer
+        // falls back to config.json's model_type, which must be "bert" for this runtime.
+        let rebuildsNormalizer: Bool
+        switch tokenizerClass {
+        case nil, "BertTokenizer", "BertTokenizerFast", "DistilBertTokenizer", "DistilBertTokenizerFast":
+            rebuildsNormalizer = true
+        case "PreTrainedTokenizerFast", "TokenizersBackend":
+            rebuildsNormalizer = false
+        case let other?:
+            // Another class may build its pipeline in code; the written tokenizer.json is the best
+            // available description of it.
+            rebuildsNormalizer = tokenizerJSON == nil
+            warnings.append("tokenizer_config.json tokenizer_class \(other) is not BertTokenizer; its tokenizer.json is used as written (ids may differ from transformers if that class rebuilds its pipeline)")
+        }
         if let config {
             let file = path("tokenizer_config.json")
             if let v = config["do_lower_case"], !v.isNull { normalizer.lowercase = try bool(v, file, "do_lower_case") }
@@ -110,20 +142,23 @@ private struct FolderLoader {
             maxChars = parsed.maxInputCharsPerWord
             truncationMaxLength = parsed.truncationMaxLength
             added = parsed.addedTokens
-            if config != nil {
-                let c = normalizer, j = parsed.normalizer
-                if c.lowercase != j.lowercase {
-                    warnings.append("tokenizer_config.json do_lower_case=\(c.lowercase) but tokenizer.json normalizer lowercase=\(j.lowercase); using tokenizer.json")
-                }
-                if c.stripAccents != j.stripAccents {
-                    let show = { (v: Bool?) in v.map { "\($0)" } ?? "null" }
-                    warnings.append("tokenizer_config.json strip_accents=\(show(c.stripAccents)) but tokenizer.json normalizer strip_accents=\(show(j.stripAccents)); using tokenizer.json")
-                }
-                if c.handleChineseChars != j.handleChineseChars {
-                    warnings.append("tokenizer_config.json tokenize_chinese_chars=\(c.handleChineseChars) but tokenizer.json handle_chinese_chars=\(j.handleChineseChars); using tokenizer.json")
-                }
+            let c = normalizer, j = parsed.normalizer
+            let configName = config == nil ? "BertTokenizer's default" : "tokenizer_config.json"
+            let winner = rebuildsNormalizer ? "\(configName) (transformers 5 rebuilds \(tokenizerClass ?? "BertTokenizer")'s normalizer from it)" : "tokenizer.json (tokenizer_class \(tokenizerClass ?? "?") uses it as written)"
+            if c.lowercase != j.lowercase {
+                warnings.append("\(configName) do_lower_case=\(c.lowercase) but tokenizer.json normalizer lowercase=\(j.lowercase); using \(winner)")
             }
-            normalizer = parsed.normalizer
+            if c.stripAccents != j.stripAccents {
+                let show = { (v: Bool?) in v.map { "\($0)" } ?? "null" }
+                warnings.append("\(configName) strip_accents=\(show(c.stripAccents)) but tokenizer.json normalizer strip_accents=\(show(j.stripAccents)); using \(winner)")
+            }
+            if c.handleChineseChars != j.handleChineseChars {
+                warnings.append("\(configName) tokenize_chinese_chars=\(c.handleChineseChars) but tokenizer.json handle_chinese_chars=\(j.handleChineseChars); using \(winner)")
+            }
+            if c.cleanText != j.cleanText, rebuildsNormalizer {
+                warnings.append("tokenizer.json normalizer clean_text=\(j.cleanText) but BertTokenizer always cleans text; using clean_text=true")
+            }
+            if !rebuildsNormalizer { normalizer = parsed.normalizer }
             for (role, t) in [("unk", parsed.unk), ("cls", parsed.cls), ("sep", parsed.sep)] {
                 guard let t else { continue }
                 if tokenSource[role] != "default", tokens[role] != t {

@@ -68,9 +68,9 @@ import Testing
         let pooling = #"{"word_embedding_dimension": 8}"#
         guard case .missingModules = error(["1_Pooling/config.json": pooling]) else { Issue.record("no modules.json accepted"); return }
         guard case .unsupportedModule(_, let type) = error([
-            "modules.json": #"[{"path":"","type":"sentence_transformers.models.Transformer"},{"path":"2_Dense","type":"sentence_transformers.models.Dense"}]"#,
-        ]) else { Issue.record("Dense accepted"); return }
-        #expect(type == "sentence_transformers.models.Dense")
+            "modules.json": #"[{"path":"","type":"sentence_transformers.models.Transformer"},{"path":"2_WordWeights","type":"sentence_transformers.models.WordWeights"}]"#,
+        ]) else { Issue.record("WordWeights accepted"); return }
+        #expect(type == "sentence_transformers.models.WordWeights")
         guard case .invalidConfig(_, let reason) = error(["modules.json": modules, "1_Pooling/config.json": #"{"word_embedding_dimension": 8, "pooling_mode": "median"}"#])
         else { Issue.record("unknown pooling accepted"); return }
         #expect(reason.contains("median"))
@@ -87,7 +87,7 @@ import Testing
     }
 
     @Test func maxSequenceLengthFollowsSentenceTransformers() {
-        var config = SentenceTransformersConfig(maxSeqLength: 256, doLowerCase: false, pooling: Pooling(modes: [.mean], tokenDimension: 4), normalize: true, prompts: [:], defaultPromptName: nil)
+        var config = SentenceTransformersConfig(maxSeqLength: 256, doLowerCase: false, pooling: Pooling(modes: [.mean], tokenDimension: 4), outputModules: [.normalize], prompts: [:], defaultPromptName: nil)
         #expect(SentenceEncoder.resolveMaxLength(sentenceConfig: config, modelMaxLength: 512, maxPositions: 512).length == 256)
         #expect(SentenceEncoder.resolveMaxLength(sentenceConfig: config, modelMaxLength: 512, maxPositions: 128).length == 128)
         config.maxSeqLength = nil

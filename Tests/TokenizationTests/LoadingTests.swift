@@ -28,6 +28,17 @@ import Testing
         #expect(t.warnings.isEmpty)
     }
 
+    /// Hugging Face cache folders hold symlinks to blobs: a link to a regular file is a regular file.
+    @Test func filesMayBeSymlinks() throws {
+        let blobs = try folder(["blob-vocab": vocabTxt(Self.basic)])
+        let dir = try folder([:])
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("vocab.txt"), withDestinationURL: blobs.appendingPathComponent("blob-vocab"))
+        let t = try BertTokenizer(folder: dir)
+        #expect(t.vocabulary.count == Self.basic.count)
+        try FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("tokenizer_config.json"), withDestinationURL: blobs)
+        #expect(throws: TokenizationError.self) { try BertTokenizer(folder: dir) }
+    }
+
     @Test func vocabErrorsNameTheLine() throws {
         var bad = vocabTxt(Array(Self.basic.prefix(3)))
         bad += [0x66, 0xFF, 0x0A]
@@ -66,16 +77,54 @@ import Testing
         """.utf8)
     }
 
-    @Test func tokenizerJSONWinsAndDisagreementsAreWarnings() throws {
-        let config = Array(#"{"do_lower_case": false}"#.utf8)
+    @Test func bertTokenizerClassTakesItsNormalizerFromTheConfig() throws {
+        // transformers 5.24 BertTokenizer.__init__ rebuilds BertNormalizer from tokenizer_config.json;
+        // the vocabulary still comes from tokenizer.json.
+        let config = Array(#"{"do_lower_case": false, "tokenizer_class": "BertTokenizer"}"#.utf8)
         let t = try load(["tokenizer.json": tokenizerJSON(), "vocab.txt": vocabTxt(Self.basic + ["extra"]),
                           "tokenizer_config.json": config]).get()
-        #expect(t.options.normalizer.lowercase == true)
+        #expect(t.options.normalizer.lowercase == false)
         #expect(t.truncationMaxLength == 64)
         #expect(t.warnings.count == 2)
-        #expect(t.warnings.contains { $0.contains("do_lower_case") })
+        #expect(t.warnings.contains { $0.contains("do_lower_case") && $0.contains("using tokenizer_config.json") })
         #expect(t.warnings.contains { $0.contains("vocab.txt has 9 tokens") })
+        #expect(t.encode("HELLO hello [MASK]").tokens == ["[CLS]", "[UNK]", "hello", "[MASK]", "[SEP]"])
+    }
+
+    @Test func withoutAConfigBertTokenizerDefaultsApply() throws {
+        // No tokenizer_config.json: AutoTokenizer picks BertTokenizer from model_type, whose
+        // do_lower_case defaults to true even though tokenizer.json says lowercase false.
+        let cased = #"{"type":"BertNormalizer","clean_text":true,"handle_chinese_chars":true,"strip_accents":null,"lowercase":false}"#
+        let t = try load(["tokenizer.json": tokenizerJSON(normalizer: cased)]).get()
+        #expect(t.options.normalizer == BertNormalizerOptions(cleanText: true, handleChineseChars: true, stripAccents: nil, lowercase: true))
+        #expect(t.encode("HELLO").tokens == ["[CLS]", "hello", "[SEP]"])
+        #expect(t.warnings.contains { $0.contains("BertTokenizer's default") })
+    }
+
+    @Test func genericFastClassUsesTokenizerJSONAsWritten() throws {
+        let cased = #"{"type":"BertNormalizer","clean_text":true,"handle_chinese_chars":true,"strip_accents":null,"lowercase":false}"#
+        let config = Array(#"{"do_lower_case": true, "tokenizer_class": "PreTrainedTokenizerFast"}"#.utf8)
+        let t = try load(["tokenizer.json": tokenizerJSON(normalizer: cased), "tokenizer_config.json": config]).get()
+        #expect(t.options.normalizer.lowercase == false)
+        #expect(t.encode("HELLO").tokens == ["[CLS]", "[UNK]", "[SEP]"])
+        #expect(t.warnings.contains { $0.contains("using tokenizer.json") })
+    }
+
+    @Test func lowercaseFirstIsPerScalarAndKeepsAccentsAndSpecialTokens() throws {
+        let vocab = Self.basic + ["σοφοσ", "σοφος", "café", "cafe", "i\u{307}stanbul", "istanbul"]
+        let config = Array(#"{"do_lower_case": false}"#.utf8)
+        let cased = try load(["vocab.txt": vocabTxt(vocab), "tokenizer_config.json": config]).get()
+        let t = cased.lowercasingFirst()
+        #expect(t.options.normalizer.lowercaseFirst && !t.options.normalizer.lowercase)
+        // char::to_lowercase has no final-sigma rule: ΣΟΦΟΣ -> σοφοσ, not σοφος.
+        #expect(t.encode("ΣΟΦΟΣ").tokens == ["[CLS]", "σοφοσ", "[SEP]"])
+        // Lowercase does not strip accents (strip_accents null follows lowercase=false here).
+        #expect(t.encode("CAFÉ").tokens == ["[CLS]", "café", "[SEP]"])
+        // İ lowercases to i + U+0307 (two scalars).
+        #expect(t.encode("İSTANBUL").tokens == ["[CLS]", "i\u{307}stanbul", "[SEP]"])
+        // Special tokens are split from the raw text before any normalizer runs.
         #expect(t.encode("HELLO [MASK]").tokens == ["[CLS]", "hello", "[MASK]", "[SEP]"])
+        #expect(cased.encode("HELLO").tokens == ["[CLS]", "[UNK]", "[SEP]"])
     }
 
     @Test func unsupportedComponentsAreNamed() throws {

@@ -64,3 +64,36 @@ import Testing
         }
     }
 }
+
+@Suite struct LongInputTests {
+    @Test("a 1,000,000-scalar word is one [UNK], in bounded time")
+    func hugeWord() throws {
+        let tok = try #require(Fixtures.uncased)
+        let clock = ContinuousClock()
+        var e: Encoding? = nil
+        let d = clock.measure { e = tok.encode(String(repeating: "a", count: 1_000_000)) }
+        #expect(e?.tokens == ["[CLS]", "[UNK]", "[SEP]"])
+        #expect(e?.offsets[1] == 0..<1_000_000)
+        #expect(d < .seconds(10))
+    }
+
+    @Test("100 and 101 scalar words around max_input_chars_per_word")
+    func wordLimit() throws {
+        let tok = try #require(Fixtures.uncased)
+        #expect(tok.encode(String(repeating: "a", count: 101)).tokens == ["[CLS]", "[UNK]", "[SEP]"])
+        #expect(tok.encode(String(repeating: "a", count: 100)).tokens.count > 3)
+        // 51 "e" + U+0301 pairs: 102 scalars, 51 Characters: the limit counts scalars.
+        #expect(Fixtures.cased!.encode(String(repeating: "e\u{301}", count: 51)).tokens == ["[CLS]", "[UNK]", "[SEP]"])
+    }
+
+    @Test("a 10,000-word text keeps every token and truncates exactly")
+    func longText() throws {
+        let tok = try #require(Fixtures.uncased)
+        let text = Array(repeating: "hello world", count: 5000).joined(separator: " ")
+        #expect(tok.encode(text).count == 10_002)
+        let cut = tok.encode(text, maxLength: 128)
+        #expect(cut.count == 128 && cut.overflowed && cut.ids.last == tok.separatorID)
+        #expect(tok.encode(text, maxLength: 10_002).overflowed == false)
+        #expect(tok.encode(text, maxLength: 10_001).overflowed == true)
+    }
+}

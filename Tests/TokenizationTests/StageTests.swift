@@ -124,3 +124,31 @@ import Testing
         #expect(try Self.tokenizer.encode(utf8: Array("banana".utf8)) == Self.tokenizer.encode("banana"))
     }
 }
+
+@Suite struct VocabularyTableTests {
+    /// The open-addressing byte table against a plain dictionary of byte arrays.
+    @Test func byteTableAgreesWithDictionary() throws {
+        let vocab = try #require(Fixtures.uncased).vocabulary
+        var reference: [[UInt8]: Int32] = [:]
+        var continuation: [[UInt8]: Int32] = [:]
+        for (i, t) in vocab.tokens.enumerated() {
+            reference[Array(t.utf8)] = Int32(i)
+            // Bytes, not String.hasPrefix: in "##\u{301}" the second "#" and the accent form one
+            // Character, so hasPrefix("##") is false for tokens 29876... of this vocabulary.
+            if t.utf8.starts(with: "##".utf8) { continuation[Array(t.utf8.dropFirst(2))] = Int32(i) }
+        }
+        #expect(reference.count == vocab.count)
+        var rng = SplitMix64(seed: 3)
+        var probes = vocab.tokens.map { Array($0.utf8) }
+        for _ in 0..<20000 {
+            let n = Int.random(in: 1...6, using: &rng)
+            probes.append((0..<n).map { _ in UInt8.random(in: 0x61...0x7A, using: &rng) })
+        }
+        for p in probes {
+            p.withUnsafeBufferPointer { b in
+                #expect(vocab.lookup(b) == reference[p])
+                #expect(vocab.lookupContinuation(b) == continuation[p])
+            }
+        }
+    }
+}
