@@ -115,6 +115,13 @@ public final class BertModel: Sendable {
     /// single GEMM with N rows; attention runs per sequence, so no padding or mask exists and
     /// a sequence's result does not depend on the rest of the batch (up to GEMM blocking).
     public func forward(_ batch: [BertInput]) throws(BertError) -> BertHiddenStates {
+        try forward(batch, scratch: BertScratch())
+    }
+
+    /// ``forward(_:)`` using `scratch` for the intermediate activations, so a thread that runs
+    /// many batches allocates (and page-faults) its working memory once. A scratch must not
+    /// be used by two calls at the same time.
+    public func forward(_ batch: [BertInput], scratch: BertScratch) throws(BertError) -> BertHiddenStates {
         try validate(batch)
         let ranges = Self.packedRanges(batch)
         let n = ranges.last?.upperBound ?? 0
@@ -122,12 +129,44 @@ public final class BertModel: Sendable {
         let maxLength = batch.map(\.ids.count).max() ?? 0
         var hidden = [Float](repeating: 0, count: n * h)  // [N x H], becomes the output
         guard n > 0 else { return BertHiddenStates(hiddenSize: h, values: hidden, sequenceRanges: ranges) }
-        let ws = Workspace(tokens: n, maxLength: maxLength, config: config)
-        defer { ws.deallocate() }
+        let ws = scratch.workspace(tokens: n, maxLength: maxLength, config: config)
         hidden.withUnsafeMutableBufferPointer { x in
             embeddings.forward(batch, ranges: ranges, into: x)
             encoder.forward(x, ranges: ranges, ws: ws)
         }
         return BertHiddenStates(hiddenSize: h, values: hidden, sequenceRanges: ranges)
     }
+}
+
+/// Working memory for ``BertModel/forward(_:scratch:)``: one block that grows to the largest
+/// batch seen and is reused after. Not thread-safe: give each thread its own.
+public final class BertScratch: @unchecked Sendable {
+    private var block = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+
+    public init() {}
+
+    deinit { block.deallocate() }
+
+    /// Floats currently held (for tests and memory accounting).
+    public var capacity: Int { block.count }
+
+    func workspace(tokens n: Int, maxLength: Int, config: BertConfig) -> Workspace {
+        let needed = Workspace.sizes(tokens: n, maxLength: maxLength, config: config).reduce(0, +)
+        if needed > block.count {
+            block.deallocate()
+            block = .allocate(capacity: needed)
+            block.initialize(repeating: 0)
+        }
+        return Workspace(block: block, tokens: n, maxLength: maxLength, config: config)
+    }
+}
+
+extension BertModel {
+    /// OpenBLAS's thread count for the whole process (OPENBLAS_NUM_THREADS or the core count).
+    public static var blasThreadCount: Int { Gemm.threadCount }
+
+    /// Sets OpenBLAS's thread count for the whole process. Set 1 before running forwards from
+    /// several threads of your own: OpenBLAS threads and application threads must never be
+    /// combined (its threaded calls serialize on a global lock and its idle threads spin).
+    public static func setBLASThreadCount(_ count: Int) { Gemm.setThreadCount(count) }
 }

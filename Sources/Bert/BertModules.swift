@@ -9,36 +9,47 @@
 import Kernels
 import SafeTensors
 
-/// Scratch memory of one forward call, allocated once and reused by every layer.
-/// Each call owns its own, so concurrent forwards share nothing mutable.
+/// Views into a ``BertScratch`` for one forward call of N tokens.
+/// Each call owns its own scratch, so concurrent forwards share nothing mutable.
 struct Workspace {
     let qkv: UnsafeMutableBufferPointer<Float>           // [N x 3H]  Q | K | V per row
+    let intermediate: UnsafeMutableBufferPointer<Float>  // [C x I]   FFN chunk, aliases qkv (dead by then)
     let context: UnsafeMutableBufferPointer<Float>       // [N x H]   attention output before dense
     let attention: UnsafeMutableBufferPointer<Float>     // [N x H]   BertAttention output (post-LN)
-    let intermediate: UnsafeMutableBufferPointer<Float>  // [N x I]
     let scores: UnsafeMutableBufferPointer<Float>        // [Lmax x Lmax] one (sequence, head) at a time
-    private let block: UnsafeMutableBufferPointer<Float>
+    /// C: rows of one feed-forward chunk.
+    let ffnChunkRows: Int
 
-    init(tokens n: Int, maxLength: Int, config: BertConfig) {
+    /// Rows per feed-forward chunk. The FFN is row-wise, so running it on C rows at a time
+    /// gives the same values while the [C x I] intermediate fits in the (dead) QKV buffer
+    /// instead of needing [N x I] of its own, 40 % of the activations per token. 256 rows
+    /// keep OpenBLAS near its large-M rate (research/performance.md §1.1: 62 GF/s at M=256
+    /// vs 61 at M=1024, one thread).
+    static let ffnChunk = 256
+
+    /// Float counts of the regions, in order: qkv/intermediate, context, attention, scores.
+    static func sizes(tokens n: Int, maxLength: Int, config: BertConfig) -> [Int] {
         let h = config.hiddenSize, i = config.intermediateSize
-        let sizes = [n * 3 * h, n * h, n * h, n * i, maxLength * maxLength]
-        let block = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(sizes.reduce(0, +), 1))
-        block.initialize(repeating: 0)
+        let c = min(n, ffnChunk)
+        return [max(n * 3 * h, c * i), n * h, n * h, maxLength * maxLength]
+    }
+
+    init(block: UnsafeMutableBufferPointer<Float>, tokens n: Int, maxLength: Int, config: BertConfig) {
+        let sizes = Self.sizes(tokens: n, maxLength: maxLength, config: config)
+        precondition(block.count >= sizes.reduce(0, +), "Workspace: scratch too small")
         var parts: [UnsafeMutableBufferPointer<Float>] = []
         var offset = 0
         for count in sizes {
             parts.append(UnsafeMutableBufferPointer(rebasing: block[offset..<(offset + count)]))
             offset += count
         }
-        self.block = block
+        ffnChunkRows = min(n, Self.ffnChunk)
         qkv = parts[0]
+        intermediate = parts[0]
         context = parts[1]
         attention = parts[2]
-        intermediate = parts[3]
-        scores = parts[4]
+        scores = parts[3]
     }
-
-    func deallocate() { block.deallocate() }
 }
 
 /// modeling_bert.py L54-L109 `BertEmbeddings`: LayerNorm(word[id] + type[tt] + position[p]).
@@ -73,17 +84,20 @@ struct BertEmbeddings {
                 for c in 0..<h { out[c] = (w[c] + t[c]) + pos[c] }
             }
         }
+        // Keep only the rows in use resident (fault-around would map most of the table).
+        wordEmbeddings.releaseResidentPages()
         LayerNorm.apply(x, rows: ranges.last?.upperBound ?? 0, cols: h,
                         gamma: layerNorm.gamma.values, beta: layerNorm.beta.values, eps: layerNorm.eps)
     }
 }
 
 /// modeling_bert.py L112-L205 `eager_attention_forward` + `BertSelfAttention`:
-/// softmax(Q·Kᵀ / √D) · V per head. Q, K and V are computed by ONE GEMM with the three
-/// weights concatenated at load ([3H x H], the only weight copy the model makes).
+/// softmax(Q·Kᵀ / √D) · V per head. Q, K and V are written side by side into one [N x 3H]
+/// buffer by three GEMMs on the checkpoint's own weights (ldc = 3H), so the weights stay in
+/// the mapped file: a concatenated [3H x H] copy would cost 3.4 MiB of anonymous memory per
+/// layer plus the load-time copy, for a GEMM only marginally faster at N >= 256.
 struct BertSelfAttention {
     let query: Linear, key: Linear, value: Linear  // [H x H] each, as in the checkpoint
-    let qkv: Linear                                // [3H x H] = Wq ; Wk ; Wv, bias [3H]
     let heads: Int
     let headDim: Int
 
@@ -94,24 +108,16 @@ struct BertSelfAttention {
         query = Linear(vb.pp("query"), inFeatures: h, outFeatures: h)
         key = Linear(vb.pp("key"), inFeatures: h, outFeatures: h)
         value = Linear(vb.pp("value"), inFeatures: h, outFeatures: h)
-        if query.isBound && key.isBound && value.isBound {
-            let w = Array(query.weight.values) + Array(key.weight.values) + Array(value.weight.values)
-            let b = Array(query.bias.values) + Array(key.bias.values) + Array(value.bias.values)
-            qkv = Linear(weight: FloatTensor(shape: [3 * h, h], w), bias: FloatTensor(shape: [3 * h], b),
-                         inFeatures: h, outFeatures: 3 * h)
-        } else {
-            // Binding failed; the model init throws before this is ever used.
-            qkv = Linear(weight: FloatTensor(shape: [0], []), bias: FloatTensor(shape: [0], []),
-                         inFeatures: h, outFeatures: 3 * h)
-        }
     }
 
     /// x [N x H] -> ws.context [N x H].
     func forward(_ x: UnsafeBufferPointer<Float>, ranges: [Range<Int>], ws: Workspace) {
         let h = heads * headDim
         let n = ranges.last?.upperBound ?? 0
-        Gemm.linear(x, rows: n, inFeatures: h, weight: qkv.weight.values, outFeatures: 3 * h,
-                    bias: qkv.bias.values, into: ws.qkv)
+        for (part, linear) in [query, key, value].enumerated() {
+            Gemm.linear(x, rows: n, inFeatures: h, weight: linear.weight.values, outFeatures: h,
+                        bias: linear.bias.values, into: ws.qkv.baseAddress! + part * h, ldy: 3 * h)
+        }
         let scale = 1 / Float(headDim).squareRoot()  // scaling = head_size ** -0.5
         let scores = ws.scores.baseAddress!
         for range in ranges where !range.isEmpty {
@@ -223,10 +229,18 @@ struct BertLayer {
         attention.attention.forward(UnsafeBufferPointer(x), ranges: ranges, ws: ws)
         attention.output.forward(UnsafeBufferPointer(ws.context), residual: UnsafeBufferPointer(x),
                                  rows: n, into: ws.attention)
-        intermediate.forward(UnsafeBufferPointer(ws.attention), rows: n, into: ws.intermediate)
+        // The feed-forward block is row-wise: run it C rows at a time (see Workspace.ffnChunk).
         // x is dead after the self-output residual, so the layer output goes straight into it.
-        output.forward(UnsafeBufferPointer(ws.intermediate), residual: UnsafeBufferPointer(ws.attention),
-                       rows: n, into: x)
+        let h = output.dense.outFeatures
+        var row = 0
+        while row < n {
+            let c = min(ws.ffnChunkRows, n - row)
+            let attentionRows = UnsafeBufferPointer(rebasing: ws.attention[(row * h)..<((row + c) * h)])
+            intermediate.forward(attentionRows, rows: c, into: ws.intermediate)
+            output.forward(UnsafeBufferPointer(ws.intermediate), residual: attentionRows,
+                           rows: c, into: UnsafeMutableBufferPointer(rebasing: x[(row * h)..<((row + c) * h)]))
+            row += c
+        }
     }
 }
 

@@ -99,6 +99,9 @@ struct RunCommand: ReportingCommand {
     @Option(help: "The most tokens in one forward pass.")
     var batchTokens: Int = SentenceEncoder.Options().maxBatchTokens
 
+    @Option(help: "Threads running forward passes (1 = OpenBLAS's own threading).")
+    var threads: Int = SentenceEncoder.Options().threads
+
     @Option(help: "Texts longer than the model's maximum: truncate (as sentence-transformers), chunk (average overlapping windows), error.")
     var longInputs: LongInputPolicy = .truncate
 
@@ -136,6 +139,7 @@ struct RunCommand: ReportingCommand {
         }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard batchTokens >= 1 else { throw ValidationError("--batch-tokens must be at least 1") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard windowOverlap >= 0 else { throw ValidationError("--window-overlap must be 0 or more") }
         if longInputs == .chunk, encoding.promptName != nil || encoding.prompt != nil || encoding.dimensions != nil || encoding.normalize {
             throw ValidationError("--long-inputs chunk cannot be combined with --prompt-name, --prompt, --dimensions or --normalize yet")
@@ -201,6 +205,7 @@ struct RunCommand: ReportingCommand {
         let loadStart = ContinuousClock.now
         var options = SentenceEncoder.Options()
         options.maxBatchTokens = batchTokens
+        options.threads = threads
         let encoder = try SentenceEncoder(contentsOf: URL(fileURLWithPath: model.model), options: options)
         let loaded = ContinuousClock.now
         for warning in encoder.warnings where !quiet && input.input != nil {

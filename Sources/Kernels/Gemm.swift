@@ -22,17 +22,31 @@ public enum Gemm {
         bias: UnsafeBufferPointer<Float>?,
         into y: UnsafeMutableBufferPointer<Float>
     ) {
-        precondition(n >= 0 && k > 0 && m > 0, "linear: bad dimensions N=\(n) K=\(k) M=\(m)")
+        precondition(y.count >= n * m, "linear: y holds \(y.count) values, [N x M] = [\(n) x \(m)] needs \(n * m)")
+        guard n > 0 else { return }
+        linear(x, rows: n, inFeatures: k, weight: weight, outFeatures: m, bias: bias, into: y.baseAddress!, ldy: m)
+    }
+
+    /// As ``linear(_:rows:inFeatures:weight:outFeatures:bias:into:)`` but writing row `r` of y
+    /// at `y + r·ldy` (ldy >= M): the output is a column block of a wider matrix, e.g. Q, K
+    /// and V written side by side into one [N x 3H] buffer by three GEMMs on the checkpoint's
+    /// own [H x H] weights, so no concatenated weight copy is needed.
+    public static func linear(
+        _ x: UnsafeBufferPointer<Float>, rows n: Int, inFeatures k: Int,
+        weight: UnsafeBufferPointer<Float>, outFeatures m: Int,
+        bias: UnsafeBufferPointer<Float>?,
+        into y: UnsafeMutablePointer<Float>, ldy: Int
+    ) {
+        precondition(n >= 0 && k > 0 && m > 0 && ldy >= m, "linear: bad dimensions N=\(n) K=\(k) M=\(m) ldy=\(ldy)")
         precondition(x.count >= n * k, "linear: x holds \(x.count) values, [N x K] = [\(n) x \(k)] needs \(n * k)")
         precondition(weight.count == m * k, "linear: weight holds \(weight.count) values, [M x K] = [\(m) x \(k)] needs \(m * k)")
-        precondition(y.count >= n * m, "linear: y holds \(y.count) values, [N x M] = [\(n) x \(m)] needs \(n * m)")
         if let bias { precondition(bias.count == m, "linear: bias holds \(bias.count) values, expected M=\(m)") }
-        precondition(n <= Int(Int32.max) && k <= Int(Int32.max) && m <= Int(Int32.max), "linear: dimension exceeds Int32")
+        precondition(n <= Int(Int32.max) && k <= Int(Int32.max) && ldy <= Int(Int32.max), "linear: dimension exceeds Int32")
         guard n > 0 else { return }
         var beta: Float = 0
         if let bias {
             for r in 0..<n {
-                (y.baseAddress! + r * m).update(from: bias.baseAddress!, count: m)
+                (y + r * ldy).update(from: bias.baseAddress!, count: m)
             }
             beta = 1
         }
@@ -40,7 +54,7 @@ public enum Gemm {
                     Int32(n), Int32(m), Int32(k),
                     1, x.baseAddress, Int32(k),
                     weight.baseAddress, Int32(k),
-                    beta, y.baseAddress, Int32(m))
+                    beta, y, Int32(ldy))
     }
 
     /// General strided product `C[m x n] = alpha · op(A) · op(B) + beta · C`, row-major,
@@ -71,6 +85,11 @@ public enum Gemm {
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
     /// Sets the number of OpenBLAS threads for the whole process.
+    ///
+    /// Callers that run GEMMs from several threads of their own set 1: OpenBLAS's threaded
+    /// level-3 calls from several application threads are serialized by a global lock and
+    /// its idle threads spin, so its threads and ours must never be combined
+    /// (research/performance.md §0.4).
     public static func setThreadCount(_ count: Int) {
         precondition(count >= 1, "setThreadCount: count must be at least 1")
         openblas_set_num_threads(Int32(count))

@@ -29,8 +29,8 @@ public enum Softmax {
             }
             var mx = SIMD8<Float>(repeating: -.infinity)
             var c = 0
-            while c < full { mx = pointwiseMax(mx, load8(row + c)); c += 8 }
-            if tail > 0 { mx = pointwiseMax(mx, loadPartial(row + full, tail, fill: -.infinity)) }
+            while c < full { mx = VectorMath.max(mx, load8(row + c)); c += 8 }
+            if tail > 0 { mx = VectorMath.max(mx, loadPartial(row + full, tail, fill: -.infinity)) }
             let maxV = SIMD8<Float>(repeating: mx.max())
             var sum = SIMD8<Float>(repeating: 0)
             c = 0

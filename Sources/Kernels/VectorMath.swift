@@ -11,7 +11,7 @@ public enum VectorMath {
     /// so masked attention keys get probability 0 as in PyTorch.
     @inlinable
     public static func exp(_ xIn: SIMD8<Float>) -> SIMD8<Float> {
-        let x = xIn.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.7))
+        let x = clamp(xIn, -87.3, 88.7)
         // Round x·log2(e) to nearest with the 1.5·2^23 magic constant: the integer lands
         // in the low mantissa bits, so no float->int conversion call is needed.
         let magic = SIMD8<Float>(repeating: 12_582_912)  // 1.5 * 2^23
@@ -37,7 +37,7 @@ public enum VectorMath {
     /// approximation used by Eigen's `generic_fast_erf_float` / XLA's ErfImpl32.
     @inlinable
     public static func erf(_ xIn: SIMD8<Float>) -> SIMD8<Float> {
-        let x = xIn.clamped(lowerBound: SIMD8(repeating: -4), upperBound: SIMD8(repeating: 4))
+        let x = clamp(xIn, -4, 4)
         let x2 = x * x
         var p = SIMD8<Float>(repeating: -2.726_142_258_013_06e-10)
         p = p * x2 + 2.770_681_424_959_02e-08
@@ -53,6 +53,21 @@ public enum VectorMath {
         q = q * x2 + -7.373_329_167_204_68e-03
         q = q * x2 + -1.426_473_905_141_89e-02
         return p / q
+    }
+
+    /// Lane-wise min(max(x, lower), upper) as two compare-and-blend steps. The standard
+    /// library's `clamped(lowerBound:upperBound:)` / `pointwiseMin` went through an
+    /// unspecialized per-lane loop here (4 % of a whole embedding run in `perf`).
+    @inlinable @inline(__always)
+    public static func clamp(_ x: SIMD8<Float>, _ lower: Float, _ upper: Float) -> SIMD8<Float> {
+        let lo = SIMD8<Float>(repeating: lower), hi = SIMD8<Float>(repeating: upper)
+        return x.replacing(with: lo, where: x .< lo).replacing(with: hi, where: x .> hi)
+    }
+
+    /// Lane-wise maximum (NaN-free inputs), compare-and-blend like ``clamp(_:_:_:)``.
+    @inlinable @inline(__always)
+    public static func max(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        a.replacing(with: b, where: b .> a)
     }
 
     /// tanh(x) = 1 - 2 / (e^(2x) + 1), saturating cleanly through `exp`'s clamp.

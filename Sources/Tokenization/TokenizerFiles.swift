@@ -172,7 +172,7 @@ private struct FolderLoader {
                 if txt.count != parsed.vocab.count {
                     warnings.append("vocab.txt has \(txt.count) tokens but tokenizer.json has \(parsed.vocab.count); using tokenizer.json")
                 }
-                let differing = zip(txt, parsed.vocab).enumerated().filter { Array($0.element.0.utf8) != Array($0.element.1.utf8) }
+                let differing = zip(txt, parsed.vocab).enumerated().filter { !$0.element.0.utf8.elementsEqual($0.element.1.utf8) }
                 if !differing.isEmpty {
                     let shown = differing.prefix(5).map { "id \($0.offset): \($0.element.0.debugDescription) vs \($0.element.1.debugDescription)" }
                     warnings.append("vocab.txt and tokenizer.json differ at \(differing.count) ids (\(shown.joined(separator: ", "))); using tokenizer.json")

@@ -105,6 +105,9 @@ public final class Vocabulary: Sendable {
 
     /// Rust `str::trim_end` (drops trailing `char::is_whitespace`, which includes `\r`).
     static func trimEnd(_ s: String) -> String {
+        // Fast path for nearly every line (start-up time): a visible ASCII last byte
+        // (0x21...0x7E) is never whitespace, so there is nothing to trim.
+        if let last = s.utf8.last, (0x21...0x7E).contains(last) { return s }
         var scalars = Substring(s).unicodeScalars
         while let last = scalars.last, isRustWhitespace(last.value) { scalars.removeLast() }
         return String(scalars)

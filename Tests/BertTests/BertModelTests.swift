@@ -160,3 +160,37 @@ import Testing
         #expect(parallel == serial)
     }
 }
+
+@Suite struct ScratchAndChunkTests {
+    /// A scratch reused for a large batch and then smaller ones gives what fresh memory gives.
+    @Test func reusedScratchEqualsFreshScratch() throws {
+        let c = try tinyConfig()
+        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))
+        let batches = [
+            (0..<6).map { randomInput(length: 40 - $0 * 5, vocab: 50, seed: UInt64(200 + $0)) },
+            [randomInput(length: 3, vocab: 50, seed: 300)],
+            (0..<3).map { randomInput(length: 9 + $0, vocab: 50, seed: UInt64(310 + $0), pair: true) },
+        ]
+        let scratch = BertScratch()
+        for batch in batches {
+            let reused = try model.forward(batch, scratch: scratch)
+            let fresh = try model.forward(batch)
+            #expect(reused.values == fresh.values)
+            #expect(reused.sequenceRanges == fresh.sequenceRanges)
+        }
+        #expect(scratch.capacity > 0)
+    }
+
+    /// More than 256 tokens: the feed-forward block runs in several row chunks (the last one
+    /// partial), which must agree with the padded reference forward.
+    @Test func chunkedFeedForwardMatchesReference() throws {
+        let c = try tinyConfig()
+        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 3)))
+        let batch = (0..<14).map { randomInput(length: 40 - ($0 % 7), vocab: 50, seed: UInt64(400 + $0)) }
+        let tokens = batch.map(\.ids.count).reduce(0, +)
+        #expect(tokens > 512 && tokens % 256 != 0)
+        let fast = try model.forward(batch)
+        let reference = try model.referenceForward(batch)
+        #expect(maxAbsDiff(fast.values, reference.values) < 1e-4)
+    }
+}

@@ -1,0 +1,151 @@
+// How `SentenceEncoder.embed(encodings:)` splits work: length-sorted, token-budgeted batches
+// handed to a few workers of our own, each running whole forward passes with OpenBLAS set to
+// one thread (research/performance.md §0.4, §3: two independent single-threaded workers reach
+// ~144 GFLOP/s at M >= 256 on this class of machine, 12-18 % more than OpenBLAS's own
+// 2-thread mode, and they do not collapse when another process competes for the cores).
+import Bert
+import Dispatch
+import Foundation
+import Tokenization
+
+/// Texts grouped into forward passes.
+struct BatchPlan: Equatable {
+    /// Each batch lists text indices, longest text first; batches come longest first.
+    var batches: [[Int]]
+
+    /// Sorts texts by length (longest first, ties by index, so the plan is deterministic) and
+    /// cuts the sorted list into batches of about `budget` tokens, where the batch count is
+    /// rounded up to a multiple of `workers` so every worker gets an equal share even when
+    /// the whole request fits in one budget. A text longer than the budget gets a batch alone.
+    static func make(lengths: [Int], maxBatchTokens: Int, workers: Int) -> BatchPlan {
+        precondition(maxBatchTokens >= 1 && workers >= 1, "BatchPlan: budget and workers must be positive")
+        guard !lengths.isEmpty else { return BatchPlan(batches: []) }
+        let order = lengths.indices.sorted { lengths[$0] != lengths[$1] ? lengths[$0] > lengths[$1] : $0 < $1 }
+        let total = lengths.reduce(0, +)
+        var count = (total + maxBatchTokens - 1) / maxBatchTokens
+        count = ((count + workers - 1) / workers) * workers
+        count = max(1, min(count, lengths.count))
+        let budget = max(1, min(maxBatchTokens, (total + count - 1) / count))
+        var batches: [[Int]] = []
+        var current: [Int] = []
+        var tokens = 0
+        for i in order {
+            if !current.isEmpty && tokens + lengths[i] > budget {
+                batches.append(current)
+                current = []
+                tokens = 0
+            }
+            current.append(i)
+            tokens += lengths[i]
+        }
+        if !current.isEmpty { batches.append(current) }
+        return BatchPlan(batches: batches)
+    }
+}
+
+/// Hands out batch indices to workers and keeps the first error.
+private final class WorkQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private let count: Int
+    private(set) var error: BertError?
+
+    init(count: Int) { self.count = count }
+
+    /// The next batch to run, or nil when all are taken or a worker failed.
+    func take() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard error == nil, next < count else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    func fail(_ e: BertError) {
+        lock.lock()
+        defer { lock.unlock() }
+        if error == nil { error = e }
+    }
+
+    var firstError: BertError? {
+        lock.lock()
+        defer { lock.unlock() }
+        return error
+    }
+}
+
+/// Scratch memory kept between calls, so an interactive caller does not page-fault a fresh
+/// workspace for every request. At most `limit` are kept (one per worker).
+final class ScratchPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var free: [BertScratch] = []
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func take() -> BertScratch {
+        lock.lock()
+        defer { lock.unlock() }
+        return free.popLast() ?? BertScratch()
+    }
+
+    func give(_ scratch: BertScratch) {
+        lock.lock()
+        defer { lock.unlock() }
+        if free.count < limit { free.append(scratch) }
+    }
+}
+
+/// A buffer whose disjoint parts several workers write; the caller guarantees disjointness.
+private struct SharedRows<Element>: @unchecked Sendable {
+    let base: UnsafeMutableBufferPointer<Element>
+}
+
+extension SentenceEncoder {
+    /// Workers used for `count` independent pieces of work.
+    func workerCount(for count: Int) -> Int { max(1, min(options.threads, count)) }
+
+    /// Runs `body(i)` for i in 0..<count on up to `workers` threads (the calling thread alone
+    /// when one suffices).
+    static func parallel(_ workers: Int, _ body: @Sendable (Int) -> Void) {
+        if workers <= 1 {
+            body(0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers, execute: body)
+        }
+    }
+
+    /// Forward passes and pooling for `embed(encodings:poolingSkip:output:)`: fills `values`
+    /// [count x pooling.outputDimension] with pooled (not yet post-processed) vectors, each
+    /// text's first `poolingSkip` rows left out of pooling.
+    func embedBatches(_ encodings: [Encoding], poolingSkip: Int, into values: inout [Float]) throws(BertError) {
+        let d = pooling.outputDimension
+        let plan = BatchPlan.make(lengths: encodings.map(\.ids.count), maxBatchTokens: options.maxBatchTokens,
+                                  workers: options.threads)
+        let workers = workerCount(for: plan.batches.count)
+        let queue = WorkQueue(count: plan.batches.count)
+        values.withUnsafeMutableBufferPointer { buffer in
+            let out = SharedRows(base: buffer)
+            Self.parallel(workers) { _ in
+                let scratch = scratchPool.take()
+                defer { scratchPool.give(scratch) }
+                while let b = queue.take() {
+                    let members = plan.batches[b]
+                    let inputs = members.map { BertInput(ids: encodings[$0].ids, typeIds: encodings[$0].typeIds) }
+                    let hidden: BertHiddenStates
+                    do throws(BertError) { hidden = try model.forward(inputs, scratch: scratch) } catch {
+                        queue.fail(error)
+                        return
+                    }
+                    hidden.values.withUnsafeBufferPointer { h in
+                        for (k, i) in members.enumerated() {
+                            let row = UnsafeMutableBufferPointer(rebasing: out.base[(i * d)..<((i + 1) * d)])
+                            pooling.pool(h, rows: hidden.sequenceRanges[k], skip: poolingSkip, into: row)
+                        }
+                    }
+                }
+            }
+        }
+        if let error = queue.firstError { throw error }
+    }
+}
