@@ -65,13 +65,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Shared by the test targets (a seeded generator); not part of any product.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors"]),
-        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"], resources: [.copy("Goldens")]),
-        .testTarget(name: "BertTests", dependencies: ["Bert"], resources: [.copy("Goldens")]),
+        .testTarget(name: "KernelsTests", dependencies: ["TestSupport", "Kernels"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["TestSupport", "SafeTensors"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["TestSupport", "Tokenization"], resources: [.copy("Goldens")]),
+        .testTarget(name: "BertTests", dependencies: ["TestSupport", "Bert"], resources: [.copy("Goldens")]),
         .testTarget(name: "SentenceEmbeddingsTests", dependencies: ["SentenceEmbeddings"], resources: [.copy("Goldens"), .copy("Fixtures")]),
-        .testTarget(name: "EncoderCLITests", dependencies: ["EncoderCLI", "SafeTensors"]),
+        .testTarget(name: "EncoderCLITests", dependencies: ["EncoderCLI", "SafeTensors", "TestSupport"]),
         .testTarget(
             name: "EncoderServerTests",
             dependencies: [

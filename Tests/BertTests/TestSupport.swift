@@ -1,19 +1,9 @@
 // Test utilities: seeded random data, a dictionary TensorProvider, a tiny random BERT.
+import TestSupport
 import Bert
 import Foundation
 import SafeTensors
 
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 struct MissingTensor: Error, CustomStringConvertible {
     let name: String
@@ -40,7 +30,7 @@ func tinyConfig(_ act: HiddenActivation = .gelu) throws -> BertConfig {
 /// Every tensor a BertModel checkpoint holds for `config` (keys composed by prefix), plus the
 /// extras real checkpoints carry (position_ids, pooler), filled with seeded random values.
 func randomCheckpoint(_ c: BertConfig, seed: UInt64, prefix: String = "") -> [String: FloatTensor] {
-    var g = SeededGenerator(seed: seed)
+    var g = SplitMix64(seed: seed)
     var out: [String: FloatTensor] = [:]
     func put(_ key: String, _ shape: [Int], around center: Float = 0, spread: Float = 0.5) {
         let count = shape.reduce(1, *)
@@ -71,7 +61,7 @@ func randomCheckpoint(_ c: BertConfig, seed: UInt64, prefix: String = "") -> [St
 }
 
 func randomInput(length: Int, vocab: Int, seed: UInt64, pair: Bool = false) -> BertInput {
-    var g = SeededGenerator(seed: seed)
+    var g = SplitMix64(seed: seed)
     let ids = (0..<length).map { _ in Int32.random(in: 0..<Int32(vocab), using: &g) }
     let types = (0..<length).map { pair && $0 >= length / 2 ? Int32(1) : 0 }
     return BertInput(ids: ids, typeIds: types)

@@ -71,6 +71,18 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix(".") }.isEmpty)
     }
 
+    @Test func runReplacesAnExistingOutputFile() throws {
+        try CLI.requireModel()
+        let output = try CLI.temporaryFolder().appendingPathComponent("out.jsonl")
+        try Data("old contents\n".utf8).write(to: output)
+        for text in ["first run", "second run"] {
+            let result = try CLI.run(["run", "Models/all-MiniLM-L6-v2", text, "--output", output.path, "--quiet"])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("{\"index\":0,"), "\(lines.first ?? "")")
+    }
+
     @Test func inspectSummarisesTheFolderFromEitherPath() throws {
         try CLI.requireModel()
         for path in ["Models/all-MiniLM-L6-v2", "Models/all-MiniLM-L6-v2/model.safetensors"] {

@@ -1,19 +1,9 @@
-// Seeded random data for kernel tests (SplitMix64: tiny, deterministic across platforms).
+// Seeded random data for kernel tests (SplitMix64 from TestSupport: deterministic across platforms).
+import TestSupport
 
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func randomFloats(_ count: Int, in range: ClosedRange<Float> = -1...1, seed: UInt64) -> [Float] {
-    var g = SeededGenerator(seed: seed)
+    var g = SplitMix64(seed: seed)
     return (0..<count).map { _ in Float.random(in: range, using: &g) }
 }
 
