@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),
         .testTarget(name: "KernelsTests", dependencies: ["TestSupport", "Kernels"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["TestSupport", "SafeTensors"]),
-        .testTarget(name: "TokenizationTests", dependencies: ["TestSupport", "Tokenization"], resources: [.copy("Goldens")]),
+        .testTarget(name: "TokenizationTests", dependencies: ["TestSupport", "Tokenization", "StrictJSON"], resources: [.copy("Goldens")]),
         .testTarget(name: "BertTests", dependencies: ["TestSupport", "Bert"], resources: [.copy("Goldens")]),
         .testTarget(name: "SentenceEmbeddingsTests", dependencies: ["SentenceEmbeddings"], resources: [.copy("Goldens"), .copy("Fixtures")]),
         .testTarget(name: "EncoderCLITests", dependencies: ["EncoderCLI", "SafeTensors", "TestSupport"]),

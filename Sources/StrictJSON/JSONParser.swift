@@ -65,7 +65,7 @@ private struct Reader {
     }
 
     mutating func document() throws(JSONError) -> JSONValue {
-        if let bad = firstInvalidUTF8(bytes) { throw error(.invalidUTF8, at: bad) }
+        if let bad = UTF8Validation.firstInvalidByte(bytes) { throw error(.invalidUTF8, at: bad) }
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { throw error(.byteOrderMark, at: 0) }
         skipWhitespace()
         let value = try parseValue(depth: 0)
@@ -283,32 +283,41 @@ private struct Reader {
     }
 }
 
-/// The offset of the first byte that is not part of well-formed UTF-8, or nil.
-/// Rejects overlong forms, surrogates (U+D800...U+DFFF) and values above U+10FFFF.
-func firstInvalidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-    var i = 0
-    let n = bytes.count
-    while i < n {
-        let b0 = bytes[i]
-        if b0 < 0x80 { i += 1; continue }
-        let length: Int
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch b0 {
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
-        default: return i
-        }
-        guard i + length <= n else { return i }
-        let b1 = bytes[i + 1]
-        guard b1 >= low && b1 <= high else { return i }
-        for k in 2..<length where bytes[i + k] & 0xC0 != 0x80 { return i }
-        i += length
+/// UTF-8 validation that reports where the input goes wrong (shared by the JSON parser, the
+/// tokenizer's byte input and the batch reader, so every layer agrees on what is valid).
+public enum UTF8Validation {
+    /// The offset of the first byte that is not part of well-formed UTF-8, or `nil`.
+    /// Rejects overlong forms, surrogates (U+D800...U+DFFF) and values above U+10FFFF.
+    public static func firstInvalidByte(_ bytes: [UInt8]) -> Int? {
+        bytes.withUnsafeBufferPointer { firstInvalidByte($0) }
     }
-    return nil
+
+    /// The same for bytes already in memory.
+    public static func firstInvalidByte(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b0 = bytes[i]
+            if b0 < 0x80 { i += 1; continue }
+            let length: Int
+            var low: UInt8 = 0x80
+            var high: UInt8 = 0xBF
+            switch b0 {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; low = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; high = 0x9F
+            case 0xF0: length = 4; low = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; high = 0x8F
+            default: return i
+            }
+            guard i + length <= n else { return i }
+            let b1 = bytes[i + 1]
+            guard b1 >= low && b1 <= high else { return i }
+            for k in 2..<length where bytes[i + k] & 0xC0 != 0x80 { return i }
+            i += length
+        }
+        return nil
+    }
 }

@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// A token matched verbatim in the raw text before normalization (Hugging Face's
 /// `added_tokens` with `normalized: false`), e.g. `[MASK]` or `[SEP]` typed by a user.
 public struct AddedToken: Sendable, Equatable {
@@ -289,37 +291,5 @@ struct AddedTokenMatcher: Sendable {
             if equal { best = (t.id, t.bytes.count, t.scalarCount) }
         }
         return best
-    }
-}
-
-/// UTF-8 validation that reports where the input goes wrong.
-public enum UTF8Validation {
-    /// The offset of the first byte that does not start or continue a valid UTF-8
-    /// sequence (overlong forms, surrogates and values above U+10FFFF are invalid), or `nil`.
-    public static func firstInvalidByte(_ b: [UInt8]) -> Int? {
-        var i = 0
-        let n = b.count
-        while i < n {
-            let c = b[i]
-            if c < 0x80 { i += 1; continue }
-            let len: Int
-            var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
-            switch c {
-            case 0xC2...0xDF: len = 2
-            case 0xE0: len = 3; lo = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: len = 3
-            case 0xED: len = 3; hi = 0x9F
-            case 0xF0: len = 4; lo = 0x90
-            case 0xF1...0xF3: len = 4
-            case 0xF4: len = 4; hi = 0x8F
-            default: return i
-            }
-            guard i + 1 < n, b[i + 1] >= lo, b[i + 1] <= hi else { return i }
-            for k in 2..<len {
-                guard i + k < n, b[i + k] >= 0x80, b[i + k] <= 0xBF else { return i }
-            }
-            i += len
-        }
-        return nil
     }
 }

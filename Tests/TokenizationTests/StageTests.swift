@@ -1,5 +1,6 @@
 import TestSupport
 import Foundation
+import StrictJSON
 import Testing
 @testable import Tokenization
 
