@@ -141,6 +141,19 @@ struct BertSelfAttention {
     }
 }
 
+/// LayerNorm(x·Wᵀ + b + residual): the tail shared by `BertSelfOutput` and `BertOutput`,
+/// x [N x in], residual and out [N x out]. Bias, residual and LayerNorm run as one fused pass.
+private func denseResidualLayerNorm(
+    _ x: UnsafeBufferPointer<Float>, residual: UnsafeBufferPointer<Float>, rows n: Int,
+    dense: Linear, layerNorm: LayerNormWeights, into out: UnsafeMutableBufferPointer<Float>
+) {
+    Gemm.linear(x, rows: n, inFeatures: dense.inFeatures, weight: dense.weight.values,
+                outFeatures: dense.outFeatures, bias: nil, into: out)
+    LayerNorm.addBiasResidualApply(out, rows: n, cols: dense.outFeatures, bias: dense.bias.values,
+                                   residual: residual, gamma: layerNorm.gamma.values,
+                                   beta: layerNorm.beta.values, eps: layerNorm.eps)
+}
+
 /// modeling_bert.py L283-L294 `BertSelfOutput`: LayerNorm(dense(context) + input).
 struct BertSelfOutput {
     let dense: Linear  // [H x H]
@@ -154,11 +167,7 @@ struct BertSelfOutput {
     /// context [N x H], residual [N x H] -> out [N x H].
     func forward(_ context: UnsafeBufferPointer<Float>, residual: UnsafeBufferPointer<Float>,
                  rows n: Int, into out: UnsafeMutableBufferPointer<Float>) {
-        Gemm.linear(context, rows: n, inFeatures: dense.inFeatures, weight: dense.weight.values,
-                    outFeatures: dense.outFeatures, bias: nil, into: out)
-        LayerNorm.addBiasResidualApply(out, rows: n, cols: dense.outFeatures, bias: dense.bias.values,
-                                       residual: residual, gamma: layerNorm.gamma.values,
-                                       beta: layerNorm.beta.values, eps: layerNorm.eps)
+        denseResidualLayerNorm(context, residual: residual, rows: n, dense: dense, layerNorm: layerNorm, into: out)
     }
 }
 
@@ -203,11 +212,7 @@ struct BertOutput {
 
     func forward(_ intermediate: UnsafeBufferPointer<Float>, residual: UnsafeBufferPointer<Float>,
                  rows n: Int, into out: UnsafeMutableBufferPointer<Float>) {
-        Gemm.linear(intermediate, rows: n, inFeatures: dense.inFeatures, weight: dense.weight.values,
-                    outFeatures: dense.outFeatures, bias: nil, into: out)
-        LayerNorm.addBiasResidualApply(out, rows: n, cols: dense.outFeatures, bias: dense.bias.values,
-                                       residual: residual, gamma: layerNorm.gamma.values,
-                                       beta: layerNorm.beta.values, eps: layerNorm.eps)
+        denseResidualLayerNorm(intermediate, residual: residual, rows: n, dense: dense, layerNorm: layerNorm, into: out)
     }
 }
 

@@ -54,30 +54,26 @@ public final class SafeTensorsFile: @unchecked Sendable {
     ///
     /// The path must name a regular file (after following symlinks): directories, FIFOs and devices such
     /// as `/dev/zero` are refused before they are read.
-    public init(
+    public convenience init(
         contentsOf url: URL, loading: Loading = .memoryMap, limits: Limits = .default
     ) throws(SafeTensorsError) {
         let path = url.path
         guard url.isFileURL else { throw .cannotOpen(file: url.absoluteString, errno: 0, reason: "not a file URL") }
-        let bytes = try FileBytes.load(path: path, file: path, mode: loading)
-        let header = try validateSafeTensors(bytes.buffer, file: path, limits: limits)
-        self.url = url
-        self.name = path
-        self.bytes = bytes
-        self.metadata = header.metadata
-        self.tensors = header.tensors
-        self.dataStart = 8 + header.headerLength
-        self.index = Self.makeIndex(header.tensors)
+        try self.init(validating: try FileBytes.load(path: path, file: path, mode: loading), url: url, name: path, limits: limits)
     }
 
     /// Validates an in-memory file exactly as ``init(contentsOf:loading:limits:)`` does (for tests and
     /// fuzzing). The bytes are copied once into 64-byte-aligned memory that tensors then view.
-    public init(bytes: [UInt8], name: String = "<memory>", limits: Limits = .default) throws(SafeTensorsError) {
-        let owned = bytes.withUnsafeBytes { FileBytes(copying: $0) }
-        let header = try validateSafeTensors(owned.buffer, file: name, limits: limits)
-        self.url = nil
+    public convenience init(bytes: [UInt8], name: String = "<memory>", limits: Limits = .default) throws(SafeTensorsError) {
+        try self.init(validating: bytes.withUnsafeBytes { FileBytes(copying: $0) }, url: nil, name: name, limits: limits)
+    }
+
+    /// Validates `bytes` (mapped, read or copied) and indexes its tensors.
+    private init(validating bytes: FileBytes, url: URL?, name: String, limits: Limits) throws(SafeTensorsError) {
+        let header = try validateSafeTensors(bytes.buffer, file: name, limits: limits)
+        self.url = url
         self.name = name
-        self.bytes = owned
+        self.bytes = bytes
         self.metadata = header.metadata
         self.tensors = header.tensors
         self.dataStart = 8 + header.headerLength
