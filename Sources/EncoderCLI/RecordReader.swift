@@ -55,15 +55,28 @@ final class RecordReader {
     private var textColumn: Int?
     private var idColumn: Int?
 
-    /// A record longer than this is refused rather than buffered without bound.
-    static let maxRecordBytes = 64 << 20
+    /// The default of `--max-line-bytes`: a record longer than this is refused rather than
+    /// buffered without bound (the model keeps 256 tokens, about 1 KB of text).
+    static let defaultMaxRecordBytes = 64 << 20
 
-    init(source: ByteSource, file: String, format: TextInput.Format, idField: String? = nil) throws(TextInputError) {
+    /// A record (its bytes without the line terminator) longer than this is an error; the
+    /// buffer never grows past it (plus 2 bytes for `\r\n`).
+    let maxRecordBytes: Int
+
+    init(source: ByteSource, file: String, format: TextInput.Format, idField: String? = nil,
+         maxRecordBytes: Int = RecordReader.defaultMaxRecordBytes) throws(TextInputError) {
         self.source = source
         self.file = file
         self.format = format
         self.idField = idField
-        buffer = .allocate(byteCount: 1 << 20, alignment: 16)
+        self.maxRecordBytes = max(1, maxRecordBytes)
+        buffer = .allocate(byteCount: min(1 << 20, self.maxRecordBytes + 2), alignment: 16)
+    }
+
+    /// The error for a record of more than ``maxRecordBytes`` bytes starting on `line`.
+    private func tooLong(line: Int) -> TextInputError {
+        let what = quotedFraming ? "record (a quoted field may span lines)" : "line"
+        return TextInputError(file: file, line: line, message: "\(what) longer than \(maxRecordBytes) bytes; raise --max-line-bytes if it is meant, or check that the file is the format its extension says")
     }
 
     deinit { buffer.deallocate() }
@@ -102,12 +115,14 @@ final class RecordReader {
             if let terminator = findTerminator() {
                 var stop = terminator
                 if stop > start, buffer[stop - 1] == 0x0D { stop -= 1 }
+                if stop - start > maxRecordBytes { throw tooLong(line: nextLine) }
                 return take(contentEnd: stop, consumedEnd: terminator + 1)
             }
             if atEnd {
                 guard end > start else { return nil }
                 var stop = end
                 if !inQuotes && buffer[stop - 1] == 0x0D { stop -= 1 }
+                if stop - start > maxRecordBytes { throw tooLong(line: nextLine) }
                 return take(contentEnd: stop, consumedEnd: end)
             }
             try fill()
@@ -174,10 +189,10 @@ final class RecordReader {
             start = 0
         }
         if end == buffer.count {
-            guard buffer.count < Self.maxRecordBytes else {
-                throw TextInputError(file: file, line: nextLine, message: "a record longer than \(Self.maxRecordBytes >> 20) MiB; is this a text file of the format its extension says?")
-            }
-            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 16)
+            // The buffer holds one unfinished record; without its terminator (and a `\r` that may
+            // precede it) it already has at least `end - 1` bytes.
+            guard end - 1 <= maxRecordBytes else { throw tooLong(line: nextLine) }
+            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: min(buffer.count * 2, maxRecordBytes + 2), alignment: 16)
             bigger.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: end)
             buffer.deallocate()
             buffer = bigger

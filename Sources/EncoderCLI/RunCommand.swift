@@ -111,6 +111,9 @@ struct RunCommand: ReportingCommand {
     @Option(help: "A bad line (invalid UTF-8, bad JSON, missing field): stop, or skip it and list it in OUTPUT.errors.jsonl.")
     var onError: BadRecordPolicy = .stop
 
+    @Option(help: "The longest input line (or .csv record) in bytes; a longer one stops the run with its line number.")
+    var maxLineBytes: Int = RecordReader.defaultMaxRecordBytes
+
     @Flag(help: "Continue an interrupted run from its last checkpoint (same options and input).")
     var resume = false
 
@@ -141,6 +144,7 @@ struct RunCommand: ReportingCommand {
         guard batchTokens >= 1 else { throw ValidationError("--batch-tokens must be at least 1") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard windowOverlap >= 0 else { throw ValidationError("--window-overlap must be 0 or more") }
+        guard maxLineBytes >= 1 else { throw ValidationError("--max-line-bytes must be at least 1") }
         if longInputs == .chunk, encoding.promptName != nil || encoding.prompt != nil || encoding.dimensions != nil || encoding.normalize {
             throw ValidationError("--long-inputs chunk cannot be combined with --prompt-name, --prompt, --dimensions or --normalize yet")
         }
@@ -270,7 +274,8 @@ final class EmbeddingJob {
     private func makeReader() throws -> (next: () throws -> RawRecord?, parse: (RawRecord) -> ParsedRecord, reader: RecordReader?) {
         if let path = command.input.input {
             let format = try command.inputFormatOf(path)
-            let reader = try RecordReader(source: openByteSource(path: path, gzip: format.gzip), file: file, format: format, idField: command.idField)
+            let reader = try RecordReader(source: openByteSource(path: path, gzip: format.gzip), file: file, format: format, idField: command.idField,
+                                      maxRecordBytes: command.maxLineBytes)
             return ({ try reader.next() }, { reader.parse($0) }, reader)
         }
         var iterator = command.texts.enumerated().makeIterator()
@@ -391,7 +396,8 @@ final class EmbeddingJob {
     private func countRecords() throws -> Int {
         guard let path = command.input.input else { return command.texts.count }
         let format = try command.inputFormatOf(path)
-        let reader = try RecordReader(source: openByteSource(path: path, gzip: format.gzip), file: file, format: format, idField: command.idField)
+        let reader = try RecordReader(source: openByteSource(path: path, gzip: format.gzip), file: file, format: format, idField: command.idField,
+                                      maxRecordBytes: command.maxLineBytes)
         var n = 0
         while try reader.next() != nil { n += 1 }
         return n

@@ -79,11 +79,20 @@ public final class SentenceEncoder: Sendable {
         let configURL = folder.appendingPathComponent("config.json")
         do { bertConfig = try BertConfig.load(from: configURL) } catch { throw .model(error) }
         sentenceConfig = try SentenceTransformersConfig.load(folder: folder)
+        do { checkpoint = try SafeTensorsFile(contentsOf: weightsURL) } catch { throw .checkpoint(error) }
+        do { model = try BertModel(config: bertConfig, weights: checkpoint) } catch { throw .weights(file: weightsURL.path, error) }
         // sentence-transformers' do_lower_case puts a Lowercase normalizer in front of the
         // tokenizer's own (Transformer.__init__), after the raw-text split of special tokens.
-        do {
-            let loaded = try BertTokenizer(folder: folder)
+        do throws(TokenizationError) {
+            // A vocabulary larger than the embedding matrix (vocab_size, checked against the
+            // weights above) cannot belong to these weights: refused while loading, before a
+            // 10-million-line vocab.txt is read.
+            let loaded = try BertTokenizer(folder: folder, maxVocabularySize: bertConfig.vocabSize)
             tokenizer = sentenceConfig.doLowerCase ? loaded.lowercasingFirst() : loaded
+        } catch .vocabularyTooLarge(let path, let found, let limit) {
+            throw .invalidConfig(
+                file: configURL.path,
+                reason: "vocab_size is \(limit) but \(path) has \(found); the tokenizer files do not belong to these weights")
         } catch { throw .tokenizer(error) }
         warnings += tokenizer.warnings
         outputLayers = try Self.loadOutputLayers(sentenceConfig, folder: folder)
@@ -91,18 +100,10 @@ public final class SentenceEncoder: Sendable {
             warnings.append("config_sentence_transformers.json truncate_dim \(t) is more than the \(sentenceConfig.outputDimension) values the model produces; embeddings keep all \(sentenceConfig.outputDimension)")
         }
 
-        do { checkpoint = try SafeTensorsFile(contentsOf: weightsURL) } catch { throw .checkpoint(error) }
-        do { model = try BertModel(config: bertConfig, weights: checkpoint) } catch { throw .weights(file: weightsURL.path, error) }
-
         if sentenceConfig.pooling.tokenDimension != bertConfig.hiddenSize {
             throw .invalidConfig(
                 file: folder.appendingPathComponent("1_Pooling/config.json").path,
                 reason: "word_embedding_dimension is \(sentenceConfig.pooling.tokenDimension) but config.json's hidden_size is \(bertConfig.hiddenSize)")
-        }
-        if tokenizer.vocabulary.count > bertConfig.vocabSize {
-            throw .invalidConfig(
-                file: configURL.path,
-                reason: "the tokenizer has \(tokenizer.vocabulary.count) tokens but vocab_size is \(bertConfig.vocabSize); the tokenizer files do not belong to these weights")
         }
 
         let resolved = Self.resolveMaxLength(
@@ -124,12 +125,24 @@ public final class SentenceEncoder: Sendable {
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw .modelNotFound(path: url.path)
         }
-        if isDirectory.boolValue {
-            let weights = url.appendingPathComponent("model.safetensors")
-            guard FileManager.default.fileExists(atPath: weights.path) else { throw .missingWeights(folder: url.path) }
-            return (url, weights)
+        let (folder, weights) = isDirectory.boolValue
+            ? (url, url.appendingPathComponent("model.safetensors")) : (url.deletingLastPathComponent(), url)
+        if isDirectory.boolValue, !FileManager.default.fileExists(atPath: weights.path) { throw .missingWeights(folder: url.path) }
+        // Refuse a FIFO, a device (a link to /dev/zero) or a folder before reading the configs
+        // beside it, so the message names the path the user gave.
+        let type = (try? FileManager.default.attributesOfItem(atPath: weights.resolvingSymlinksInPath().path))?[.type] as? FileAttributeType
+        if let type, type != .typeRegular {
+            let kind: String
+            switch type {
+            case .typeDirectory: kind = "a directory"
+            case .typeCharacterSpecial: kind = "a character device"
+            case .typeBlockSpecial: kind = "a block device"
+            case .typeSocket: kind = "a socket"
+            default: kind = "a FIFO or other special file"
+            }
+            throw .checkpoint(.notARegularFile(file: weights.path, kind: kind))
         }
-        return (url.deletingLastPathComponent(), url)
+        return (folder, weights)
     }
 
     /// sentence-transformers' rule (`Transformer.__init__`, 6.x): `max_seq_length` of

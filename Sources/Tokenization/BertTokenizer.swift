@@ -120,7 +120,7 @@ public final class BertTokenizer: Sendable {
     /// `[CLS] text [SEP]`. With `maxLength`, truncated to at most that many tokens
     /// (specials included; no truncation when `maxLength` < 2, as in the reference).
     public func encode(_ text: String, maxLength: Int? = nil) -> Encoding {
-        var a = tokenize(text)
+        var a = tokenize(text, stopAfter: Self.tokensNeeded(maxLength))
         var none: RawTokens? = nil
         let cut = maxLength.map { PostProcessor.truncate(&a, &none, maxLength: $0) } ?? false
         return PostProcessor.assemble(a, nil, cls: classifierID, sep: separatorID, overflowed: cut, tokenString: tokenString)
@@ -139,7 +139,7 @@ public final class BertTokenizer: Sendable {
     /// (never replaces it with U+FFFD, which BERT would then silently delete).
     public func encode(utf8 bytes: [UInt8], maxLength: Int? = nil) throws(TokenizationError) -> Encoding {
         if let bad = UTF8Validation.firstInvalidByte(bytes) { throw .invalidUTF8Input(byteOffset: bad) }
-        var a = bytes.withUnsafeBufferPointer { tokenize(utf8: $0) }
+        var a = bytes.withUnsafeBufferPointer { tokenize(utf8: $0, stopAfter: Self.tokensNeeded(maxLength)) }
         var none: RawTokens? = nil
         let cut = maxLength.map { PostProcessor.truncate(&a, &none, maxLength: $0) } ?? false
         return PostProcessor.assemble(a, nil, cls: classifierID, sep: separatorID, overflowed: cut, tokenString: tokenString)
@@ -148,22 +148,36 @@ public final class BertTokenizer: Sendable {
     /// Number of tokens of `text` without specials and truncation (no strings built).
     public func tokenCount(_ text: String) -> Int { tokenize(text).count }
 
+    /// How many leading tokens of a single text truncation at `maxLength` can look at: the
+    /// budget `maxLength - 2` plus one, so that truncation still sees that tokens were cut.
+    ///
+    /// Stopping there gives the same encoding as tokenizing everything: a token is final once
+    /// emitted (words are flushed whole at a boundary scalar, added tokens are matched from
+    /// their first byte), so the text after it cannot change it. It keeps a 10 MB line from
+    /// costing 10 MB of tokens when 256 are kept (TEI pre-caps characters for the same reason).
+    static func tokensNeeded(_ maxLength: Int?) -> Int {
+        guard let maxLength, maxLength >= 2 else { return Int.max }  // < 2: not truncated, as in the reference
+        return maxLength - 2 + 1
+    }
+
     @inline(__always)
     private func tokenString(_ id: Int32) -> String { token(for: id) ?? options.unknownToken }
 
-    func tokenize(_ text: String) -> RawTokens {
+    func tokenize(_ text: String, stopAfter limit: Int = Int.max) -> RawTokens {
         var text = text
-        return text.withUTF8 { tokenize(utf8: $0) }
+        return text.withUTF8 { tokenize(utf8: $0, stopAfter: limit) }
     }
 
-    /// The streaming core. `utf8` must be valid UTF-8.
-    func tokenize(utf8 p: UnsafeBufferPointer<UInt8>) -> RawTokens {
+    /// The streaming core. `utf8` must be valid UTF-8. Stops reading once at least `limit`
+    /// tokens are out (they are the first tokens of the whole text; see ``tokensNeeded(_:)``).
+    func tokenize(utf8 p: UnsafeBufferPointer<UInt8>, stopAfter limit: Int = Int.max) -> RawTokens {
         var builder = WordBuilder(wordPiece: wordPiece, flags: normalizer.tables.flags)
-        builder.reserve(p.count)
+        builder.reserve(min(p.count, limit == Int.max ? p.count : limit * 8))
         let n = p.count
         var i = 0
         var scalarIndex = 0
         while i < n {
+            if builder.out.ids.count >= limit { return builder.out }
             let b0 = p[i]
             if matcher.firstBytes[Int(b0)], let m = matcher.match(p, at: i) {
                 builder.flush()
@@ -204,6 +218,11 @@ struct WordBuilder: NormalizedScalarSink {
     var origins: [Int] = []
     var pieces: [(id: Int32, start: Int, end: Int)] = []
     var out = RawTokens()
+    /// The word has more than `maxInputCharsPerWord` scalars, so it is one `[UNK]` whatever
+    /// follows: its scalars are no longer stored (a 10 MB word costs no more than a short one),
+    /// only the origin of the last, for the token's end offset.
+    var overlong = false
+    var lastOrigin = 0
 
     init(wordPiece: WordPiece, flags: [UInt8]) {
         self.wordPiece = wordPiece
@@ -232,6 +251,8 @@ struct WordBuilder: NormalizedScalarSink {
 
     @inline(__always)
     mutating func append(_ s: UInt32, origin: Int) {
+        if overlong { lastOrigin = origin; return }
+        if origins.count > wordPiece.maxInputCharsPerWord { overlong = true; lastOrigin = origin; return }
         starts.append(bytes.count)
         origins.append(origin)
         if s < 0x80 {
@@ -248,6 +269,17 @@ struct WordBuilder: NormalizedScalarSink {
 
     mutating func flush() {
         guard !origins.isEmpty else { return }
+        if overlong {
+            // WordPiece: `if char_len > max_input_chars_per_word { return unk over the whole word }`.
+            out.ids.append(wordPiece.unknownID)
+            out.starts.append(origins[0])
+            out.ends.append(lastOrigin + 1)
+            overlong = false
+            bytes.removeAll(keepingCapacity: true)
+            starts.removeAll(keepingCapacity: true)
+            origins.removeAll(keepingCapacity: true)
+            return
+        }
         starts.append(bytes.count)
         bytes.withUnsafeBufferPointer { b in
             starts.withUnsafeBufferPointer { s in

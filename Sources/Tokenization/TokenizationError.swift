@@ -25,6 +25,9 @@ public enum TokenizationError: Error, CustomStringConvertible, Equatable, Sendab
     case unsupportedComponent(path: String, component: String, type: String)
     /// Input bytes are not valid UTF-8; `byteOffset` is the first bad byte.
     case invalidUTF8Input(byteOffset: Int)
+    /// A vocabulary file holds (or, by its size, must hold) more tokens than the caller's limit
+    /// (``BertTokenizer/init(folder:maxVocabularySize:)``); `found` says what was seen.
+    case vocabularyTooLarge(path: String, found: String, limit: Int)
 
     public var description: String {
         switch self {
@@ -50,6 +53,8 @@ public enum TokenizationError: Error, CustomStringConvertible, Equatable, Sendab
             return "\(path): unsupported \(component) type \(type.debugDescription); only BERT WordPiece tokenizers (BertNormalizer, BertPreTokenizer, WordPiece, BERT post-processing) are supported"
         case .invalidUTF8Input(let byteOffset):
             return "invalid UTF-8 in the input text at byte \(byteOffset)"
+        case .vocabularyTooLarge(let path, let found, let limit):
+            return "\(path): \(found), more than a vocabulary of at most \(limit) tokens can be; the tokenizer files do not belong to this model"
         }
     }
 }

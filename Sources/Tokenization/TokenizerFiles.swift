@@ -17,8 +17,14 @@ extension BertTokenizer {
     /// is used and ``warnings`` lists each difference. Throws on unreadable or malformed files, invalid UTF-8 or duplicates
     /// in the vocabulary, missing `[UNK]`/`[CLS]`/`[SEP]`/`[PAD]`, and `tokenizer.json`
     /// components other than BERT's.
-    public convenience init(folder: URL) throws(TokenizationError) {
-        let loaded = try FolderLoader(folder: folder).load()
+    ///
+    /// `maxVocabularySize` (a model passes its embedding matrix's rows) refuses a larger
+    /// vocabulary with ``TokenizationError/vocabularyTooLarge(path:found:limit:)`` in bounded time
+    /// and memory: `vocab.txt` and `tokenizer.json` larger than ``maxFileBytes(forVocabularySize:)``
+    /// are refused by their size before they are read, the others by their token count before
+    /// the lookup tables are built.
+    public convenience init(folder: URL, maxVocabularySize: Int? = nil) throws(TokenizationError) {
+        let loaded = try FolderLoader(folder: folder, maxTokens: maxVocabularySize).load()
         self.init(
             vocabulary: loaded.vocabulary, options: loaded.options, warnings: loaded.warnings,
             modelMaxLength: loaded.modelMaxLength, truncationMaxLength: loaded.truncationMaxLength)
@@ -33,10 +39,26 @@ private struct Loaded {
     var truncationMaxLength: Int?
 }
 
+extension BertTokenizer {
+    /// The largest `vocab.txt` or `tokenizer.json` read for a vocabulary of at most `tokens`
+    /// entries: 256 bytes a token plus 1 MiB for the rest of the file. BERT files need about
+    /// 8 (vocab.txt) and 16 (tokenizer.json) bytes a token.
+    public static func maxFileBytes(forVocabularySize tokens: Int) -> Int {
+        let (perToken, overflow) = tokens.multipliedReportingOverflow(by: 256)
+        return overflow ? Int.max : perToken.addingReportingOverflow(1 << 20).overflow ? Int.max : perToken + (1 << 20)
+    }
+}
+
 private struct FolderLoader {
     let folder: URL
+    let maxTokens: Int?
 
     func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    /// Throws when `count` tokens are more than the limit.
+    func checkCount(_ count: Int, _ file: String) throws(TokenizationError) {
+        if let maxTokens, count > maxTokens { throw .vocabularyTooLarge(path: file, found: "\(count) tokens", limit: maxTokens) }
+    }
 
     func read(_ name: String) throws(TokenizationError) -> [UInt8]? {
         let p = path(name)
@@ -47,6 +69,10 @@ private struct FolderLoader {
         let attributes = try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: p).resolvingSymlinksInPath().path)
         if isDirectory.boolValue || (attributes?[.type] as? FileAttributeType).map({ $0 != .typeRegular }) ?? false {
             throw .unreadableFile(path: p, reason: "not a regular file")
+        }
+        if let maxTokens, name == "vocab.txt" || name == "tokenizer.json", let size = (attributes?[.size] as? NSNumber)?.intValue,
+           size > BertTokenizer.maxFileBytes(forVocabularySize: maxTokens) {
+            throw .vocabularyTooLarge(path: p, found: "\(size) bytes (files are read up to \(BertTokenizer.maxFileBytes(forVocabularySize: maxTokens)) bytes for that many tokens)", limit: maxTokens)
         }
         do {
             return [UInt8](try Data(contentsOf: URL(fileURLWithPath: p)))
@@ -139,6 +165,7 @@ private struct FolderLoader {
             let file = path("tokenizer.json")
             let parsed = try TokenizerJSON(tj, file: file)
             vocabulary = try Vocabulary(tokens: parsed.vocab, continuingSubwordPrefix: parsed.prefix, source: file + " model.vocab")
+            try checkCount(parsed.vocab.count, file)
             maxChars = parsed.maxInputCharsPerWord
             truncationMaxLength = parsed.truncationMaxLength
             added = parsed.addedTokens
@@ -180,7 +207,9 @@ private struct FolderLoader {
             }
         } else {
             let p = path("vocab.txt")
-            vocabulary = try Vocabulary(tokens: try Vocabulary.parseVocabTxt(vocabTxt!, path: p), source: p)
+            let txt = try Vocabulary.parseVocabTxt(vocabTxt!, path: p)
+            vocabulary = try Vocabulary(tokens: txt, source: p)
+            try checkCount(txt.count, p)  // after the duplicate check, whose message says more
         }
 
         let source = tokenizerJSON != nil ? path("tokenizer.json") : path("vocab.txt")

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 @testable import SafeTensors
@@ -5,6 +6,14 @@ import Testing
 /// reliability.md section 4.1, one test per case number; each checks the specific error.
 @Suite struct MalformedFileTests {
     let f32x1 = le(Float(1.5).bitPattern)  // 4 bytes of data for a [1] F32 tensor
+
+    /// The shared catalog the CLI suite also runs: every file is refused with the words it lists.
+    @Test func sharedCatalogIsRefusedWithItsWords() {
+        for c in MalformedSafeTensors.cases {
+            let message = openError(c.bytes).map { String(describing: $0) } ?? "(opened)"
+            #expect(c.mentions.allSatisfy { message.contains($0) }, "case \(c.number) \(c.what): \(message)")
+        }
+    }
 
     // 1, 2
     @Test func case01_02_filesShorterThanTheLengthPrefix() {

@@ -54,4 +54,25 @@ struct LongInputsTests {
         let got = Array(combined[1])
         #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-5 })
     }
+
+    /// Resource limit (issue 9): a 10 MB line is embedded as its first part that fits, exactly,
+    /// and tokenizing it does not cost the whole line (only the tokens truncation keeps).
+    @Test func aTenMegabyteLineEmbedsExactlyAsItsFirstPartThatFits() throws {
+        let encoder = try DefaultModel.load()
+        let phrase = "a man is playing a guitar while the lazy dog sleeps , "
+        let line = String(repeating: phrase, count: 10_000_000 / phrase.utf8.count + 1)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let cut = encoder.tokenize(line)
+        let d = clock.now - started
+        #expect(cut.ids.count == encoder.maxSequenceLength && cut.overflowed)
+        #expect(d < .milliseconds(500), "tokenizing took \(d)")
+        // The text up to the end of the last kept token holds exactly the kept tokens.
+        let prefix = String(line.unicodeScalars.prefix(cut.offsets[cut.ids.count - 2].upperBound))
+        #expect(encoder.tokenize(prefix).ids == cut.ids && !encoder.tokenize(prefix).overflowed)
+        let both = try encoder.embed([line, prefix], options: EncodingOptions())
+        #expect(both.truncatedCount == 1)
+        let a = try encoder.encode(line), b = try encoder.encode(prefix)
+        #expect(a == b, "the 10 MB line and its first \(prefix.utf8.count) bytes embed differently")
+    }
 }

@@ -97,4 +97,57 @@ import Testing
         #expect(tok.encode(text, maxLength: 10_002).overflowed == false)
         #expect(tok.encode(text, maxLength: 10_001).overflowed == true)
     }
+
+    /// Truncation stops tokenizing once it has the tokens it keeps (plus one, to know it cut):
+    /// the result must equal tokenizing everything and truncating afterwards, at every length,
+    /// with words, punctuation, added tokens and over-long words near the cut.
+    @Test("tokenizing only what truncation keeps equals truncating the whole encoding")
+    func earlyStopEqualsTruncatingAfterwards() throws {
+        let tok = try #require(Fixtures.uncased)
+        var rng = SplitMix64(seed: 99)
+        let pieces = ["hello", "world", ",", "unbelievable", "[MASK]", "[SEP]", "x[CLS]y", String(repeating: "a", count: 150), "caf\u{E9}", "\u{4E2D}\u{6587}", " ", "  ", "\u{0}"]
+        for _ in 0..<400 {
+            var text = PropertyTests.randomText(&rng)
+            for _ in 0..<Int.random(in: 0...60, using: &rng) { text += pieces.randomElement(using: &rng)! + (Bool.random(using: &rng) ? " " : "") }
+            let full = tok.encode(text)
+            for m in [0, 1, 2, 3, 4, 7, full.count - 1, full.count, full.count + 1, Int.random(in: 0...80, using: &rng)] {
+                let got = tok.encode(text, maxLength: m)
+                var expected = full
+                if m >= 2, full.count > m {
+                    let keep = Array(0..<(m - 1)) + [full.count - 1]
+                    expected = Encoding(ids: keep.map { full.ids[$0] }, typeIds: keep.map { full.typeIds[$0] }, tokens: keep.map { full.tokens[$0] },
+                                        offsets: keep.map { full.offsets[$0] }, attentionMask: keep.map { full.attentionMask[$0] }, overflowed: true)
+                }
+                #expect(got == expected, "maxLength \(m), text \(text.debugDescription)")
+                #expect(try tok.encode(utf8: Array(text.utf8), maxLength: m) == expected)
+            }
+        }
+    }
+
+    @Test("an over-long word is one [UNK] spanning the whole word, whatever follows")
+    func overlongWordOffsets() throws {
+        let tok = try #require(Fixtures.uncased)
+        let e = tok.encode("x " + String(repeating: "a", count: 150) + " b " + String(repeating: "\u{E9}", count: 101) + "!")
+        #expect(e.tokens == ["[CLS]", "x", "[UNK]", "b", "[UNK]", "!", "[SEP]"])
+        #expect(e.offsets == [0..<0, 0..<1, 2..<152, 153..<154, 155..<256, 256..<257, 0..<0])
+    }
+
+    /// Resource limit (issue 9): a 10 MB line truncated to 256 tokens is tokenized only as far as
+    /// the 256 tokens reach, so time does not grow with the line; the ids are its first part's.
+    @Test("a 10 MB line truncated to 256 tokens costs what its first part costs")
+    func tenMegabyteLine() throws {
+        let tok = try #require(Fixtures.uncased)
+        let phrase = "the quick brown fox jumps over the lazy dog , "
+        let line = String(repeating: phrase, count: 10_000_000 / phrase.utf8.count + 1)
+        #expect(line.utf8.count > 10_000_000)
+        let clock = ContinuousClock()
+        var e: Encoding? = nil
+        let d = clock.measure { e = tok.encode(line, maxLength: 256) }
+        let cut = try #require(e)
+        #expect(cut.count == 256 && cut.overflowed)
+        #expect(d < .milliseconds(500), "took \(d)")
+        let prefix = String(line.unicodeScalars.prefix(cut.offsets[254].upperBound))
+        let whole = tok.encode(prefix)
+        #expect(whole.count == 256 && whole.ids == cut.ids && whole.offsets == cut.offsets)
+    }
 }
