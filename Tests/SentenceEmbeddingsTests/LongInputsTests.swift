@@ -66,7 +66,8 @@ struct LongInputsTests {
         let cut = encoder.tokenize(line)
         let d = clock.now - started
         #expect(cut.ids.count == encoder.maxSequenceLength && cut.overflowed)
-        #expect(d < .milliseconds(500), "tokenizing took \(d)")
+        // A hang guard for a shared CI machine (and sanitizer builds), not a speed goal.
+        #expect(d < .seconds(10), "tokenizing took \(d)")
         // The text up to the end of the last kept token holds exactly the kept tokens.
         let prefix = String(line.unicodeScalars.prefix(cut.offsets[cut.ids.count - 2].upperBound))
         #expect(encoder.tokenize(prefix).ids == cut.ids && !encoder.tokenize(prefix).overflowed)
