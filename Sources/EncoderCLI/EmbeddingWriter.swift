@@ -143,9 +143,17 @@ struct RowInfo {
 /// by ``finish()``: rows stream out in constant memory and a resumed run continues the same bytes.
 final class EmbeddingWriter {
     /// `nil` writes to standard output; `.jsonArrays` (bare `[...]` lines) only goes there.
-    enum Layout: Equatable {
+    enum Layout: Equatable, CustomStringConvertible {
         case file(OutputFormat)
         case jsonArrays
+
+        /// A stable spelling, recorded in `--resume` checkpoints.
+        var description: String {
+            switch self {
+            case .file(let format): format.rawValue
+            case .jsonArrays: "json arrays"
+            }
+        }
     }
 
     let layout: Layout

@@ -197,7 +197,7 @@ struct RunCommand: ReportingCommand {
         if encoding.normalize { o["normalize"] = "yes" }
         if let path = input.input {
             o["input"] = URL(fileURLWithPath: path).standardizedFileURL.path
-            o["input format"] = String(describing: (try? inputFormatOf(path)).map { "\($0)" } ?? "?")
+            o["input format"] = (try? inputFormatOf(path)).map { "\($0)" } ?? "?"
         }
         if let idField { o["id field"] = idField }
         let weights = folder.appendingPathComponent("model.safetensors").path

@@ -37,10 +37,28 @@ struct TextInputError: Error, CustomStringConvertible, Equatable {
 ///   (the first row is the header).
 /// Input must be valid UTF-8: a bad byte is an error naming its line, never a silent U+FFFD.
 enum TextInput {
-    struct Format: Equatable {
+    struct Format: Equatable, CustomStringConvertible {
         var kind: Kind
         /// gzip-compressed (`.gz`).
         var gzip: Bool = false
+
+        /// A stable spelling, recorded in `--resume` checkpoints (e.g. `csv column=2 quoted gzip`).
+        var description: String {
+            var parts: [String]
+            switch kind {
+            case .lines: parts = ["txt"]
+            case .jsonLines(let field): parts = ["jsonl", "field=\(field)"]
+            case .delimited(let separator, let quoted, let column):
+                parts = [separator == UInt8(ascii: ",") ? "csv" : "tsv"]
+                switch column {
+                case .index(let i): parts.append("column=\(i + 1)")
+                case .name(let n): parts.append("column=\(n)")
+                }
+                if quoted { parts.append("quoted") }
+            }
+            if gzip { parts.append("gzip") }
+            return parts.joined(separator: " ")
+        }
     }
 
     enum Kind: Equatable {
