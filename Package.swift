@@ -4,6 +4,7 @@ import PackageDescription
 // Dependencies point one way:
 //   EncoderCLI -> EncoderServer -> SentenceEmbeddings -> {Bert, Tokenization};  EncoderCLI -> CZlib (.gz inputs)
 //   (EncoderServer is the only target importing a server framework: Hummingbird)
+//   EncoderServer -> RequestDecoding -> StrictJSON (request bodies, framework-free so it fuzzes alone)
 //   Bert -> {Kernels, SafeTensors, StrictJSON};  Kernels -> COpenBLAS
 // SafeTensors, Tokenization and StrictJSON are leaves that build and test without BLAS.
 let package = Package(
@@ -38,11 +39,14 @@ let package = Package(
         .target(name: "Tokenization", dependencies: ["StrictJSON"]),
         .target(name: "Bert", dependencies: ["Kernels", "SafeTensors", "StrictJSON"]),
         .target(name: "SentenceEmbeddings", dependencies: ["Bert", "Tokenization", "SafeTensors", "StrictJSON"]),
+        // The embedding request bodies, decoded without a server framework (fuzzed on its own).
+        .target(name: "RequestDecoding", dependencies: ["StrictJSON"]),
         // HTTP: the only target that imports a server framework.
         .target(
             name: "EncoderServer",
             dependencies: [
                 "SentenceEmbeddings",
+                "RequestDecoding",
                 "Tokenization",
                 "StrictJSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -65,6 +69,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer harnesses, one per target of Scripts/fuzz (built there with -DFUZZING and the
+        // fuzzer and address sanitizers; a normal build makes replay tools that run files through them).
+        .executableTarget(name: "FuzzSafeTensors", dependencies: ["SafeTensors"]),
+        .executableTarget(name: "FuzzJSON", dependencies: ["StrictJSON", "Bert", "Tokenization", "SentenceEmbeddings"]),
+        .executableTarget(name: "FuzzTokenizer", dependencies: ["Tokenization"]),
+        .executableTarget(name: "FuzzHTTP", dependencies: ["RequestDecoding"]),
         // Shared by the test targets (a seeded generator); not part of any product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),

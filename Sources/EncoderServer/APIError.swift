@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import RequestDecoding
 import StrictJSON
 
 /// A request the server refuses, with the status and the one JSON error shape every route uses:
@@ -11,7 +12,7 @@ import StrictJSON
 /// This is the OpenAI / llama.cpp shape, which the OpenAI client libraries parse into their
 /// exceptions; TEI's `{"error": "...", "error_type": "..."}` cannot share the `error` key with it,
 /// so TEI's `error_type` is reported as `type`.
-public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct APIError: RequestRejection, Sendable, Equatable, CustomStringConvertible {
     public let status: HTTPResponse.Status
     public let type: String
     public let message: String
@@ -28,11 +29,11 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(status.code) \(type): \(message)" }
 
     /// 400: the body is not JSON, or an input list is empty.
-    static func invalidRequest(_ message: String) -> APIError {
+    public static func invalidRequest(_ message: String) -> APIError {
         APIError(status: .badRequest, type: "invalid_request_error", message: message)
     }
     /// 422: well-formed JSON that asks for something this model cannot do.
-    static func validation(_ message: String) -> APIError {
+    public static func validation(_ message: String) -> APIError {
         APIError(status: .unprocessableContent, type: "validation_error", message: message)
     }
     /// 413
@@ -75,3 +76,6 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }
+
+/// The request decoder of the HTTP layer: refusals come out as ``APIError``s.
+typealias RequestReader = RequestDecoding.RequestReader<APIError>

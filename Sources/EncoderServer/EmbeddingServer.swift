@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import Logging
+import RequestDecoding
 import StrictJSON
 import Tokenization
 

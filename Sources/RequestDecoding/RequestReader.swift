@@ -1,12 +1,23 @@
 import StrictJSON
-import Tokenization
+
+/// The error a ``RequestReader`` throws, built by the two kinds of refusal it knows; the HTTP
+/// layer (EncoderServer's `APIError`) supplies the status codes and the response body.
+///
+/// This module decodes request bodies without any server framework, so that it builds and
+/// fuzzes on its own (`Scripts/fuzz http`).
+public protocol RequestRejection: Error {
+    /// 400: the body is not JSON, or an input list is empty.
+    static func invalidRequest(_ message: String) -> Self
+    /// 422: well-formed JSON with a wrong type or value.
+    static func validation(_ message: String) -> Self
+}
 
 /// The inputs of an embedding request: texts, or token-id sequences (OpenAI and TEI accept both).
-enum EmbedInputs {
+public enum EmbedInputs: Sendable, Equatable {
     case texts([String])
     case ids([[Int64]])
 
-    var count: Int {
+    public var count: Int {
         switch self {
         case .texts(let t): t.count
         case .ids(let i): i.count
@@ -16,11 +27,11 @@ enum EmbedInputs {
 
 /// Reads request fields from a parsed JSON object, with the status each mistake earns:
 /// 400 for an empty input list or an empty input (TEI), 422 for wrong types and values.
-struct RequestReader {
-    let object: JSONObject
+public struct RequestReader<Failure: RequestRejection> {
+    public let object: JSONObject
 
     /// Parses a body; 400 when it is not JSON, 422 when it is JSON but not an object.
-    init(body: [UInt8]) throws(APIError) {
+    public init(body: [UInt8]) throws(Failure) {
         let value: JSONValue
         do { value = try JSONParser.parse(body) } catch {
             throw .invalidRequest("the request body is not valid JSON: \(error)")
@@ -32,7 +43,7 @@ struct RequestReader {
     }
 
     /// `field` as inputs: a string, an array of strings, an array of token ids or an array of those.
-    func inputs(_ field: String, maxCount: Int) throws(APIError) -> EmbedInputs {
+    public func inputs(_ field: String, maxCount: Int) throws(Failure) -> EmbedInputs {
         guard let value = object[field], !value.isNull else {
             throw .validation("`\(field)` is required")
         }
@@ -74,7 +85,7 @@ struct RequestReader {
         return inputs
     }
 
-    private static func ids(_ items: [JSONValue], field: String) throws(APIError) -> [Int64] {
+    private static func ids(_ items: [JSONValue], field: String) throws(Failure) -> [Int64] {
         var ids: [Int64] = []
         ids.reserveCapacity(items.count)
         for (j, item) in items.enumerated() {
@@ -87,20 +98,20 @@ struct RequestReader {
         return ids
     }
 
-    func string(_ field: String) throws(APIError) -> String? {
+    public func string(_ field: String) throws(Failure) -> String? {
         guard let value = object[field], !value.isNull else { return nil }
         guard let s = value.stringValue else { throw .validation("`\(field)` must be a string, found \(value.kindName)") }
         return s
     }
 
-    func bool(_ field: String) throws(APIError) -> Bool? {
+    public func bool(_ field: String) throws(Failure) -> Bool? {
         guard let value = object[field], !value.isNull else { return nil }
         guard let b = value.boolValue else { throw .validation("`\(field)` must be true or false, found \(value.summary)") }
         return b
     }
 
     /// `dimensions`: an integer in 1...maximum, or absent.
-    func dimensions(maximum: Int) throws(APIError) -> Int? {
+    public func dimensions(maximum: Int) throws(Failure) -> Int? {
         guard let value = object["dimensions"], !value.isNull else { return nil }
         guard let literal = value.numberValue?.literal, let n = Int(literal) else {
             throw .validation("`dimensions` must be an integer, found \(value.summary)")

@@ -1,0 +1,60 @@
+import Foundation
+import RequestDecoding
+
+// libFuzzer target `http` (Scripts/fuzz http SECONDS): arbitrary bytes as the body of an
+// embedding request, read the way the server's routes read it (OpenAI `/v1/embeddings`,
+// TEI `/embed` and `/tokenize`). Every refusal must be a thrown error; every accepted input
+// list must hold what the reader promises.
+
+struct Refusal: RequestRejection {
+    let status: Int
+    let message: String
+    static func invalidRequest(_ message: String) -> Refusal { Refusal(status: 400, message: message) }
+    static func validation(_ message: String) -> Refusal { Refusal(status: 422, message: message) }
+}
+
+let maxCount = 32  // the server's --max-client-batch-size
+
+func checkInputs(_ reader: RequestReader<Refusal>, _ field: String) {
+    guard let inputs = try? reader.inputs(field, maxCount: maxCount) else { return }
+    precondition(inputs.count >= 1 && inputs.count <= maxCount)
+    switch inputs {
+    case .texts(let texts): precondition(!texts.contains(where: \.isEmpty))
+    case .ids(let lists): precondition(!lists.contains(where: \.isEmpty))
+    }
+}
+
+func fuzzOne(_ bytes: [UInt8]) {
+    let reader: RequestReader<Refusal>
+    do { reader = try RequestReader(body: bytes) } catch {
+        precondition(error.status == 400 || error.status == 422)
+        return
+    }
+    // OpenAI
+    checkInputs(reader, "input")
+    for field in ["encoding_format", "model", "user"] { _ = try? reader.string(field) }
+    if let n = try? reader.dimensions(maximum: 384) { precondition(1...384 ~= n) }
+    // TEI
+    checkInputs(reader, "inputs")
+    for field in ["normalize", "truncate", "add_special_tokens"] { _ = try? reader.bool(field) }
+    for field in ["truncation_direction", "prompt_name"] { _ = try? reader.string(field) }
+}
+
+#if FUZZING
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    fuzzOne(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
+    return 0
+}
+#else
+/// A normal build (no libFuzzer): runs the harness over each file named on the command line,
+/// to replay a crash input under a debugger.
+@main enum Replay {
+    static func main() throws {
+        for path in CommandLine.arguments.dropFirst() {
+            fuzzOne([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+            print("ok: \(path)")
+        }
+    }
+}
+#endif

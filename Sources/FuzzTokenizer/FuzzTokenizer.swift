@@ -1,0 +1,77 @@
+import Foundation
+import Tokenization
+
+// libFuzzer target `tokenizer` (Scripts/fuzz tokenizer SECONDS): arbitrary bytes as text for
+// the real all-MiniLM-L6-v2 tokenizer (folder in FUZZ_MODEL). Byte 0 picks a truncation
+// length, byte 1 where a pair splits; the rest is the text. Checked: the byte path accepts
+// exactly the valid UTF-8 and agrees with the String path; every encoding is
+// [CLS] ... [SEP] with known ids, within the truncation length, offsets inside the text.
+
+let tokenizer: BertTokenizer = {
+    let path = ProcessInfo.processInfo.environment["FUZZ_MODEL"] ?? "Models/all-MiniLM-L6-v2"
+    do {
+        return try BertTokenizer(folder: URL(fileURLWithPath: path))
+    } catch {
+        fatalError("FUZZ_MODEL=\(path): \(error)")
+    }
+}()
+
+func check(_ e: Encoding, maxLength: Int?, scalars: Int, pairScalars: Int? = nil) {
+    let n = e.ids.count
+    precondition(n >= 2 && e.typeIds.count == n && e.tokens.count == n && e.offsets.count == n && e.attentionMask.count == n)
+    precondition(e.ids.first == tokenizer.classifierID && e.ids.last == tokenizer.separatorID)
+    if let maxLength, maxLength >= 2 + (pairScalars == nil ? 0 : 1) { precondition(n <= maxLength, "\(n) tokens > maxLength \(maxLength)") }
+    for i in 0..<n {
+        precondition(tokenizer.token(for: e.ids[i]) == e.tokens[i], "id \(e.ids[i]) is not token \(e.tokens[i].debugDescription)")
+        let limit = e.typeIds[i] == 0 ? scalars : (pairScalars ?? -1)
+        precondition(e.offsets[i].lowerBound >= 0 && e.offsets[i].upperBound <= limit, "offset \(e.offsets[i]) outside 0..<\(limit)")
+    }
+}
+
+func fuzzOne(_ bytes: [UInt8]) {
+    guard bytes.count >= 2 else { return }
+    let maxLength: Int? = bytes[0] == 0 ? nil : Int(bytes[0] % 40)
+    let text = Array(bytes.dropFirst(2))
+    let string = String(validating: text, as: UTF8.self)
+    let fromBytes: Encoding
+    do {
+        fromBytes = try tokenizer.encode(utf8: text, maxLength: maxLength)
+    } catch {
+        _ = error.description
+        precondition(string == nil, "valid UTF-8 refused: \(error)")
+        return
+    }
+    guard let string else { preconditionFailure("invalid UTF-8 accepted by encode(utf8:)") }
+    let scalars = string.unicodeScalars.count
+    check(fromBytes, maxLength: maxLength, scalars: scalars)
+    let fromString = tokenizer.encode(string, maxLength: maxLength)
+    precondition(fromString == fromBytes, "encode(String) and encode(utf8:) differ")
+
+    // A pair, split at a scalar boundary picked by byte 1.
+    let all = Array(string.unicodeScalars)
+    let cut = all.isEmpty ? 0 : Int(bytes[1]) % (all.count + 1)
+    var first = String.UnicodeScalarView(), second = String.UnicodeScalarView()
+    first.append(contentsOf: all[..<cut])
+    second.append(contentsOf: all[cut...])
+    let pair = tokenizer.encode(String(first), pair: String(second), maxLength: maxLength)
+    check(pair, maxLength: maxLength, scalars: first.count, pairScalars: second.count)
+}
+
+#if FUZZING
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    fuzzOne(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
+    return 0
+}
+#else
+/// A normal build (no libFuzzer): runs the harness over each file named on the command line,
+/// to replay a crash input under a debugger.
+@main enum Replay {
+    static func main() throws {
+        for path in CommandLine.arguments.dropFirst() {
+            fuzzOne([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+            print("ok: \(path)")
+        }
+    }
+}
+#endif
