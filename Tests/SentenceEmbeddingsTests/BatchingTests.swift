@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import SentenceEmbeddings
 
@@ -89,6 +90,78 @@ import Testing
         for (s, p) in zip(serial, parallel) {
             #expect(s.count == p.count)
             for (a, b) in zip(s, p) { #expect(cosine(a[...], b[...]) >= 0.99999) }
+        }
+    }
+
+    /// What one thread asks of the shared encoder in ``eightThreadsShareOneEncoder()``.
+    struct Answers: Equatable {
+        var tokens: [[Int32]]
+        var encoded: [[Float]]
+        var embedded: [Float]
+        var prompted: [Float]
+        var long: [Float]
+    }
+
+    static func answers(_ encoder: SentenceEncoder, _ texts: [String], long: String) throws -> Answers {
+        Answers(
+            tokens: texts.map { encoder.tokenize($0).ids },
+            encoded: try encoder.encode(texts),
+            embedded: try encoder.embed(texts).values,
+            prompted: try encoder.embed(texts, options: EncodingOptions(prompt: "query: ", dimensions: 64, normalize: true)).values,
+            long: try encoder.embedLongInputs(encodings: [encoder.tokenizeUntruncated(long)], overlap: 16).values)
+    }
+
+    /// Each thread's answers, one list per thread (a class: a Mutex cannot be captured by a thread's closure).
+    final class Collected: Sendable {
+        let answers: Mutex<[[Result<Answers, any Error>]]>
+        init(_ threads: Int) { answers = Mutex(Array(repeating: [], count: threads)) }
+    }
+
+    /// One encoder used by 8 OS threads at once, each calling tokenize, encode, embed (with and
+    /// without a prompt) and embedLongInputs on its own texts, several rounds: every answer equals,
+    /// bit for bit, the answer the same calls give one after another. Real threads rather than
+    /// tasks: the cooperative pool has only as many threads as cores (2 in CI), and with its own
+    /// 2 workers per call this puts up to 16 threads in forward passes at once. Under
+    /// `Scripts/sanitize thread` this is the test that the library API is race-free.
+    @Test func eightThreadsShareOneEncoder() throws {
+        let encoder = try DefaultModel.load()
+        let threadCount = 8, rounds = 3
+        let requests = (0..<threadCount).map { t in Array(Self.texts[(t * 13)..<(t * 13 + 2 + t % 4)]) }
+        // A text over the 256-token window, different in each thread.
+        let longTexts = (0..<threadCount).map { t in Self.texts.filter { $0.count > 400 }.prefix(3 + t).joined(separator: " ") }
+        let expected = try (0..<threadCount).map { try Self.answers(encoder, requests[$0], long: longTexts[$0]) }
+        #expect(longTexts.allSatisfy { encoder.tokenizeUntruncated($0).ids.count > encoder.maxSequenceLength })
+
+        let results = Collected(threadCount)
+        let ready = DispatchGroup(), go = DispatchSemaphore(value: 0), done = DispatchGroup()
+        for t in 0..<threadCount {
+            ready.enter()
+            done.enter()
+            let thread = Thread {
+                ready.leave()
+                go.wait()  // all threads start together
+                for _ in 0..<rounds {
+                    let r = Result { try Self.answers(encoder, requests[t], long: longTexts[t]) }
+                    results.answers.withLock { $0[t].append(r) }
+                }
+                done.leave()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        ready.wait()
+        for _ in 0..<threadCount { go.signal() }
+        done.wait()
+
+        let all = results.answers.withLock { $0 }
+        for t in 0..<threadCount {
+            #expect(all[t].count == rounds)
+            for r in all[t] {
+                switch r {
+                case .success(let answers): #expect(answers == expected[t], "thread \(t) differs from the serial answers")
+                case .failure(let error): Issue.record("thread \(t): \(error)")
+                }
+            }
         }
     }
 }
