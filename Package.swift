@@ -71,10 +71,11 @@ let package = Package(
         ),
         // libFuzzer harnesses, one per target of Scripts/fuzz (built there with -DFUZZING and the
         // fuzzer and address sanitizers; a normal build makes replay tools that run files through them).
-        .executableTarget(name: "FuzzSafeTensors", dependencies: ["SafeTensors"]),
-        .executableTarget(name: "FuzzJSON", dependencies: ["StrictJSON", "Bert", "Tokenization", "SentenceEmbeddings"]),
-        .executableTarget(name: "FuzzTokenizer", dependencies: ["Tokenization"]),
-        .executableTarget(name: "FuzzHTTP", dependencies: ["RequestDecoding"]),
+        .target(name: "FuzzSupport"),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: ["FuzzSupport", "SafeTensors"]),
+        .executableTarget(name: "FuzzJSON", dependencies: ["FuzzSupport", "StrictJSON", "Bert", "Tokenization", "SentenceEmbeddings"]),
+        .executableTarget(name: "FuzzTokenizer", dependencies: ["FuzzSupport", "Tokenization"]),
+        .executableTarget(name: "FuzzHTTP", dependencies: ["FuzzSupport", "RequestDecoding"]),
         // Shared by the test targets (a seeded generator); not part of any product.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "StrictJSONTests", dependencies: ["StrictJSON"]),

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import RequestDecoding
 
 // libFuzzer target `http` (Scripts/fuzz http SECONDS): arbitrary bytes as the body of an
@@ -43,18 +44,12 @@ func fuzzOne(_ bytes: [UInt8]) {
 #if FUZZING
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    fuzzOne(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
+    fuzzOne(FuzzHarness.bytes(data, size))
     return 0
 }
 #else
-/// A normal build (no libFuzzer): runs the harness over each file named on the command line,
-/// to replay a crash input under a debugger.
+/// A normal build: `FuzzX FILE...` replays files through the harness (FuzzSupport).
 @main enum Replay {
-    static func main() throws {
-        for path in CommandLine.arguments.dropFirst() {
-            fuzzOne([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
-            print("ok: \(path)")
-        }
-    }
+    static func main() throws { try FuzzHarness.replay(fuzzOne) }
 }
 #endif
