@@ -121,7 +121,14 @@ public final class BertModel: Sendable {
     /// ``forward(_:)`` using `scratch` for the intermediate activations, so a thread that runs
     /// many batches allocates (and page-faults) its working memory once. A scratch must not
     /// be used by two calls at the same time.
-    public func forward(_ batch: [BertInput], scratch: BertScratch) throws(BertError) -> BertHiddenStates {
+    ///
+    /// `threads` > 1 shares this one forward between that many threads of our own: every
+    /// linear layer splits its output columns, attention its (sequence, head) pairs. For a
+    /// batch that has the machine to itself, such as one interactive text; OpenBLAS must be
+    /// at one thread then (``setBLASThreadCount(_:)``). The values match a one-thread run up
+    /// to GEMM blocking.
+    public func forward(_ batch: [BertInput], scratch: BertScratch, threads: Int = 1) throws(BertError) -> BertHiddenStates {
+        precondition(threads >= 1, "BertModel.forward: threads must be at least 1")
         try validate(batch)
         let ranges = Self.packedRanges(batch)
         let n = ranges.last?.upperBound ?? 0
@@ -129,7 +136,7 @@ public final class BertModel: Sendable {
         let maxLength = batch.map(\.ids.count).max() ?? 0
         var hidden = [Float](repeating: 0, count: n * h)  // [N x H], becomes the output
         guard n > 0 else { return BertHiddenStates(hiddenSize: h, values: hidden, sequenceRanges: ranges) }
-        let ws = scratch.workspace(tokens: n, maxLength: maxLength, config: config)
+        let ws = scratch.workspace(tokens: n, maxLength: maxLength, threads: threads, config: config)
         hidden.withUnsafeMutableBufferPointer { x in
             embeddings.forward(batch, ranges: ranges, into: x)
             encoder.forward(x, ranges: ranges, ws: ws)
@@ -150,14 +157,14 @@ public final class BertScratch: @unchecked Sendable {
     /// Floats currently held (for tests and memory accounting).
     public var capacity: Int { block.count }
 
-    func workspace(tokens n: Int, maxLength: Int, config: BertConfig) -> Workspace {
-        let needed = Workspace.sizes(tokens: n, maxLength: maxLength, config: config).reduce(0, +)
+    func workspace(tokens n: Int, maxLength: Int, threads: Int, config: BertConfig) -> Workspace {
+        let needed = Workspace.sizes(tokens: n, maxLength: maxLength, threads: threads, config: config).reduce(0, +)
         if needed > block.count {
             block.deallocate()
             block = .allocate(capacity: needed)
             block.initialize(repeating: 0)
         }
-        return Workspace(block: block, tokens: n, maxLength: maxLength, config: config)
+        return Workspace(block: block, tokens: n, maxLength: maxLength, threads: threads, config: config)
     }
 }
 

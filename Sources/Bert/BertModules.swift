@@ -6,19 +6,25 @@
 // L = length of one sequence, H = hidden size, A = attention heads, D = H / A,
 // I = intermediate size. Every linear layer runs once on all N rows; attention runs
 // per sequence and per head on strided views of the fused [N x 3H] QKV buffer.
+import Dispatch
 import Kernels
 import SafeTensors
 
 /// Views into a ``BertScratch`` for one forward call of N tokens.
-/// Each call owns its own scratch, so concurrent forwards share nothing mutable.
-struct Workspace {
+/// Each call owns its own scratch, so concurrent forwards share nothing mutable; the threads
+/// of one forward (`threads` > 1) write disjoint parts of it (columns of a GEMM's output, the
+/// (sequence, head) blocks of context, one scores block each), hence the unchecked Sendable.
+struct Workspace: @unchecked Sendable {
     let qkv: UnsafeMutableBufferPointer<Float>           // [N x 3H]  Q | K | V per row
     let intermediate: UnsafeMutableBufferPointer<Float>  // [C x I]   FFN chunk, aliases qkv (dead by then)
     let context: UnsafeMutableBufferPointer<Float>       // [N x H]   attention output before dense
     let attention: UnsafeMutableBufferPointer<Float>     // [N x H]   BertAttention output (post-LN)
-    let scores: UnsafeMutableBufferPointer<Float>        // [Lmax x Lmax] one (sequence, head) at a time
+    let scores: UnsafeMutableBufferPointer<Float>        // [T x Lmax x Lmax] one (sequence, head) per thread
     /// C: rows of one feed-forward chunk.
     let ffnChunkRows: Int
+    /// T: threads sharing each GEMM (by output columns) and attention (by sequence and head).
+    let threads: Int
+    let maxLength: Int
 
     /// Rows per feed-forward chunk. The FFN is row-wise, so running it on C rows at a time
     /// gives the same values while the [C x I] intermediate fits in the (dead) QKV buffer
@@ -28,14 +34,14 @@ struct Workspace {
     static let ffnChunk = 256
 
     /// Float counts of the regions, in order: qkv/intermediate, context, attention, scores.
-    static func sizes(tokens n: Int, maxLength: Int, config: BertConfig) -> [Int] {
+    static func sizes(tokens n: Int, maxLength: Int, threads: Int, config: BertConfig) -> [Int] {
         let h = config.hiddenSize, i = config.intermediateSize
         let c = min(n, ffnChunk)
-        return [max(n * 3 * h, c * i), n * h, n * h, maxLength * maxLength]
+        return [max(n * 3 * h, c * i), n * h, n * h, threads * maxLength * maxLength]
     }
 
-    init(block: UnsafeMutableBufferPointer<Float>, tokens n: Int, maxLength: Int, config: BertConfig) {
-        let sizes = Self.sizes(tokens: n, maxLength: maxLength, config: config)
+    init(block: UnsafeMutableBufferPointer<Float>, tokens n: Int, maxLength: Int, threads: Int, config: BertConfig) {
+        let sizes = Self.sizes(tokens: n, maxLength: maxLength, threads: threads, config: config)
         precondition(block.count >= sizes.reduce(0, +), "Workspace: scratch too small")
         var parts: [UnsafeMutableBufferPointer<Float>] = []
         var offset = 0
@@ -44,6 +50,8 @@ struct Workspace {
             offset += count
         }
         ffnChunkRows = min(n, Self.ffnChunk)
+        self.threads = threads
+        self.maxLength = maxLength
         qkv = parts[0]
         intermediate = parts[0]
         context = parts[1]
@@ -114,30 +122,48 @@ struct BertSelfAttention {
     func forward(_ x: UnsafeBufferPointer<Float>, ranges: [Range<Int>], ws: Workspace) {
         let h = heads * headDim
         let n = ranges.last?.upperBound ?? 0
-        for (part, linear) in [query, key, value].enumerated() {
-            Gemm.linear(x, rows: n, inFeatures: h, weight: linear.weight.values, outFeatures: h,
-                        bias: linear.bias.values, into: ws.qkv.baseAddress! + part * h, ldy: 3 * h)
-        }
-        let scale = 1 / Float(headDim).squareRoot()  // scaling = head_size ** -0.5
-        let scores = ws.scores.baseAddress!
-        for range in ranges where !range.isEmpty {
-            let l = range.count
-            let rowQKV = ws.qkv.baseAddress! + range.lowerBound * 3 * h   // [L x 3H] view
-            let rowContext = ws.context.baseAddress! + range.lowerBound * h  // [L x H] view
-            for head in 0..<heads {
-                let q = rowQKV + head * headDim  // [L x D], row stride 3H
-                let k = q + h
-                let v = q + 2 * h
-                // scores[L x L] = Q · Kᵀ · scale
-                Gemm.multiply(m: l, n: l, k: headDim, alpha: scale, a: q, lda: 3 * h,
-                              b: k, ldb: 3 * h, transposeB: true, c: scores, ldc: l)
-                // No mask: the sequence has no padding tokens.
-                Softmax.scaledMaskedRows(scores, rows: l, cols: l, ld: l)
-                // context[L x D] (columns head·D ..< (head+1)·D) = P · V
-                Gemm.multiply(m: l, n: headDim, k: l, a: scores, lda: l,
-                              b: v, ldb: 3 * h, c: rowContext + head * headDim, ldc: h)
+        Gemm.linears(x, rows: n, inFeatures: h, [query, key, value].enumerated().map { part, linear in
+            LinearLayer(weight: linear.weight.values, outFeatures: h, bias: linear.bias.values,
+                        into: ws.qkv.baseAddress! + part * h, ldy: 3 * h)
+        }, threads: ws.threads)
+        // The (sequence, head) pairs are independent: with T threads, each takes a contiguous
+        // share and its own [Lmax x Lmax] scores. Only when there is enough of it: waking a
+        // thread costs tens of microseconds, all the attention of a short sentence about as much.
+        let pairs = ranges.filter { !$0.isEmpty }.flatMap { range in (0..<heads).map { (range, $0) } }
+        let work = ranges.reduce(0) { $0 + $1.count * $1.count } * heads
+        let threads = work >= Self.parallelAttentionWork ? min(ws.threads, pairs.count) : 1
+        if threads <= 1 {
+            for (range, head) in pairs { attend(range, head: head, ws: ws, scores: ws.scores.baseAddress!) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                let scores = ws.scores.baseAddress! + t * ws.maxLength * ws.maxLength
+                for p in (pairs.count * t / threads)..<(pairs.count * (t + 1) / threads) {
+                    attend(pairs[p].0, head: pairs[p].1, ws: ws, scores: scores)
+                }
             }
         }
+    }
+
+    /// Σ L² · heads of a batch from which attention is worth sharing between threads:
+    /// 12 heads of one 64-token sequence.
+    static let parallelAttentionWork = 64 * 64 * 12
+
+    /// One head of one sequence: context[range, head·D ..< (head+1)·D] = softmax(Q·Kᵀ·scale)·V.
+    private func attend(_ range: Range<Int>, head: Int, ws: Workspace, scores: UnsafeMutablePointer<Float>) {
+        let h = heads * headDim
+        let l = range.count
+        let scale = 1 / Float(headDim).squareRoot()  // scaling = head_size ** -0.5
+        let q = ws.qkv.baseAddress! + range.lowerBound * 3 * h + head * headDim  // [L x D], row stride 3H
+        let k = q + h
+        let v = q + 2 * h
+        let context = ws.context.baseAddress! + range.lowerBound * h + head * headDim  // [L x D], row stride H
+        // scores[L x L] = Q · Kᵀ · scale
+        Gemm.multiply(m: l, n: l, k: headDim, alpha: scale, a: q, lda: 3 * h,
+                      b: k, ldb: 3 * h, transposeB: true, c: scores, ldc: l)
+        // No mask: the sequence has no padding tokens.
+        Softmax.scaledMaskedRows(scores, rows: l, cols: l, ld: l)
+        // context[L x D] = P · V
+        Gemm.multiply(m: l, n: headDim, k: l, a: scores, lda: l, b: v, ldb: 3 * h, c: context, ldc: h)
     }
 }
 
@@ -145,10 +171,10 @@ struct BertSelfAttention {
 /// x [N x in], residual and out [N x out]. Bias, residual and LayerNorm run as one fused pass.
 private func denseResidualLayerNorm(
     _ x: UnsafeBufferPointer<Float>, residual: UnsafeBufferPointer<Float>, rows n: Int,
-    dense: Linear, layerNorm: LayerNormWeights, into out: UnsafeMutableBufferPointer<Float>
+    dense: Linear, layerNorm: LayerNormWeights, into out: UnsafeMutableBufferPointer<Float>, threads: Int
 ) {
     Gemm.linear(x, rows: n, inFeatures: dense.inFeatures, weight: dense.weight.values,
-                outFeatures: dense.outFeatures, bias: nil, into: out)
+                outFeatures: dense.outFeatures, bias: nil, into: out, threads: threads)
     LayerNorm.addBiasResidualApply(out, rows: n, cols: dense.outFeatures, bias: dense.bias.values,
                                    residual: residual, gamma: layerNorm.gamma.values,
                                    beta: layerNorm.beta.values, eps: layerNorm.eps)
@@ -166,8 +192,9 @@ struct BertSelfOutput {
 
     /// context [N x H], residual [N x H] -> out [N x H].
     func forward(_ context: UnsafeBufferPointer<Float>, residual: UnsafeBufferPointer<Float>,
-                 rows n: Int, into out: UnsafeMutableBufferPointer<Float>) {
-        denseResidualLayerNorm(context, residual: residual, rows: n, dense: dense, layerNorm: layerNorm, into: out)
+                 rows n: Int, into out: UnsafeMutableBufferPointer<Float>, threads: Int) {
+        denseResidualLayerNorm(context, residual: residual, rows: n, dense: dense, layerNorm: layerNorm,
+                               into: out, threads: threads)
     }
 }
 
@@ -192,9 +219,9 @@ struct BertIntermediate {
         activation = c.hiddenAct.kernel
     }
 
-    func forward(_ x: UnsafeBufferPointer<Float>, rows n: Int, into out: UnsafeMutableBufferPointer<Float>) {
+    func forward(_ x: UnsafeBufferPointer<Float>, rows n: Int, into out: UnsafeMutableBufferPointer<Float>, threads: Int) {
         Gemm.linear(x, rows: n, inFeatures: dense.inFeatures, weight: dense.weight.values,
-                    outFeatures: dense.outFeatures, bias: nil, into: out)
+                    outFeatures: dense.outFeatures, bias: nil, into: out, threads: threads)
         // Bias + activation in one pass over [N x I].
         Activations.addBiasApply(activation, out, rows: n, cols: dense.outFeatures, bias: dense.bias.values)
     }
@@ -211,8 +238,9 @@ struct BertOutput {
     }
 
     func forward(_ intermediate: UnsafeBufferPointer<Float>, residual: UnsafeBufferPointer<Float>,
-                 rows n: Int, into out: UnsafeMutableBufferPointer<Float>) {
-        denseResidualLayerNorm(intermediate, residual: residual, rows: n, dense: dense, layerNorm: layerNorm, into: out)
+                 rows n: Int, into out: UnsafeMutableBufferPointer<Float>, threads: Int) {
+        denseResidualLayerNorm(intermediate, residual: residual, rows: n, dense: dense, layerNorm: layerNorm,
+                               into: out, threads: threads)
     }
 }
 
@@ -233,7 +261,7 @@ struct BertLayer {
         let n = ranges.last?.upperBound ?? 0
         attention.attention.forward(UnsafeBufferPointer(x), ranges: ranges, ws: ws)
         attention.output.forward(UnsafeBufferPointer(ws.context), residual: UnsafeBufferPointer(x),
-                                 rows: n, into: ws.attention)
+                                 rows: n, into: ws.attention, threads: ws.threads)
         // The feed-forward block is row-wise: run it C rows at a time (see Workspace.ffnChunk).
         // x is dead after the self-output residual, so the layer output goes straight into it.
         let h = output.dense.outFeatures
@@ -241,9 +269,9 @@ struct BertLayer {
         while row < n {
             let c = min(ws.ffnChunkRows, n - row)
             let attentionRows = UnsafeBufferPointer(rebasing: ws.attention[(row * h)..<((row + c) * h)])
-            intermediate.forward(attentionRows, rows: c, into: ws.intermediate)
-            output.forward(UnsafeBufferPointer(ws.intermediate), residual: attentionRows,
-                           rows: c, into: UnsafeMutableBufferPointer(rebasing: x[(row * h)..<((row + c) * h)]))
+            intermediate.forward(attentionRows, rows: c, into: ws.intermediate, threads: ws.threads)
+            output.forward(UnsafeBufferPointer(ws.intermediate), residual: attentionRows, rows: c,
+                           into: UnsafeMutableBufferPointer(rebasing: x[(row * h)..<((row + c) * h)]), threads: ws.threads)
             row += c
         }
     }

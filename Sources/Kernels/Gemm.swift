@@ -8,6 +8,7 @@
 // y = x · Wᵀ + b, so the weight is passed as stored with `CblasTrans`
 // (no transposed copy, see research/performance.md §0.7).
 import COpenBLAS
+import Dispatch
 
 /// Matrix products on OpenBLAS. The only place that calls `cblas_sgemm`.
 public enum Gemm {
@@ -16,18 +17,25 @@ public enum Gemm {
     /// When `bias` is given it is broadcast into `y` first and the GEMM runs with
     /// beta = 1 (ONNX Runtime's Attention kernel folds its bias the same way).
     /// Pass `bias: nil` when a following fused elementwise pass adds the bias.
+    ///
+    /// `threads` > 1 splits the M output columns into that many blocks, each a single-threaded
+    /// `cblas_sgemm` on its own rows of W run on a thread of our own (see ``columnRanges``).
+    /// Used for a batch that is alone on the machine, e.g. one text: OpenBLAS stays at one
+    /// thread (its threads and ours must never be combined), and each thread reads only its
+    /// half of the weights, which at few rows is what the GEMM waits for.
     public static func linear(
         _ x: UnsafeBufferPointer<Float>, rows n: Int, inFeatures k: Int,
         weight: UnsafeBufferPointer<Float>, outFeatures m: Int,
         bias: UnsafeBufferPointer<Float>?,
-        into y: UnsafeMutableBufferPointer<Float>
+        into y: UnsafeMutableBufferPointer<Float>, threads: Int = 1
     ) {
         precondition(y.count >= n * m, "linear: y holds \(y.count) values, [N x M] = [\(n) x \(m)] needs \(n * m)")
         guard n > 0 else { return }
-        linear(x, rows: n, inFeatures: k, weight: weight, outFeatures: m, bias: bias, into: y.baseAddress!, ldy: m)
+        linear(x, rows: n, inFeatures: k, weight: weight, outFeatures: m, bias: bias,
+               into: y.baseAddress!, ldy: m, threads: threads)
     }
 
-    /// As ``linear(_:rows:inFeatures:weight:outFeatures:bias:into:)`` but writing row `r` of y
+    /// As ``linear(_:rows:inFeatures:weight:outFeatures:bias:into:threads:)`` but writing row `r` of y
     /// at `y + r·ldy` (ldy >= M): the output is a column block of a wider matrix, e.g. Q, K
     /// and V written side by side into one [N x 3H] buffer by three GEMMs on the checkpoint's
     /// own [H x H] weights, so no concatenated weight copy is needed.
@@ -35,26 +43,50 @@ public enum Gemm {
         _ x: UnsafeBufferPointer<Float>, rows n: Int, inFeatures k: Int,
         weight: UnsafeBufferPointer<Float>, outFeatures m: Int,
         bias: UnsafeBufferPointer<Float>?,
-        into y: UnsafeMutablePointer<Float>, ldy: Int
+        into y: UnsafeMutablePointer<Float>, ldy: Int, threads: Int = 1
     ) {
-        precondition(n >= 0 && k > 0 && m > 0 && ldy >= m, "linear: bad dimensions N=\(n) K=\(k) M=\(m) ldy=\(ldy)")
+        linears(x, rows: n, inFeatures: k,
+                [LinearLayer(weight: weight, outFeatures: m, bias: bias, into: y, ldy: ldy)], threads: threads)
+    }
+
+    /// Several linear layers of the same input x [N x K], e.g. Q, K and V, as one parallel
+    /// region: with `threads` > 1 each thread takes its block of output columns of every layer
+    /// (see ``columnRanges(_:threads:)``), so the threads meet once instead of once per layer.
+    public static func linears(
+        _ x: UnsafeBufferPointer<Float>, rows n: Int, inFeatures k: Int,
+        _ layers: [LinearLayer], threads: Int = 1
+    ) {
+        precondition(n >= 0 && k > 0, "linear: bad dimensions N=\(n) K=\(k)")
         precondition(x.count >= n * k, "linear: x holds \(x.count) values, [N x K] = [\(n) x \(k)] needs \(n * k)")
-        precondition(weight.count == m * k, "linear: weight holds \(weight.count) values, [M x K] = [\(m) x \(k)] needs \(m * k)")
-        if let bias { precondition(bias.count == m, "linear: bias holds \(bias.count) values, expected M=\(m)") }
-        precondition(n <= Int(Int32.max) && k <= Int(Int32.max) && ldy <= Int(Int32.max), "linear: dimension exceeds Int32")
+        precondition(n <= Int(Int32.max) && k <= Int(Int32.max), "linear: dimension exceeds Int32")
+        precondition(threads >= 1, "linear: threads must be at least 1")
+        for layer in layers { layer.check(inFeatures: k) }
         guard n > 0 else { return }
-        var beta: Float = 0
-        if let bias {
-            for r in 0..<n {
-                (y + r * ldy).update(from: bias.baseAddress!, count: m)
+        let parts = layers.map { columnRanges($0.outFeatures, threads: threads) }
+        let input = SharedInput(x: x.baseAddress!)
+        let region = parts.map(\.count).max() ?? 1
+        if region == 1 {
+            for layer in layers { layer.run(input.x, columns: 0..<layer.outFeatures, rows: n, inFeatures: k) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: region) { t in
+                for (layer, ranges) in zip(layers, parts) where t < ranges.count {
+                    layer.run(input.x, columns: ranges[t], rows: n, inFeatures: k)
+                }
             }
-            beta = 1
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                    Int32(n), Int32(m), Int32(k),
-                    1, x.baseAddress, Int32(k),
-                    weight.baseAddress, Int32(k),
-                    beta, y, Int32(ldy))
+    }
+
+    /// Output columns per thread are a multiple of this (64 bytes of floats), so two threads
+    /// never write the same cache line of a row (given a 64-byte-aligned row start).
+    public static let columnBlock = 16
+
+    /// How ``linear(_:rows:inFeatures:weight:outFeatures:bias:into:ldy:threads:)`` splits M
+    /// output columns between `threads`: contiguous ranges, in order, covering 0..<M, each but
+    /// the last a multiple of ``columnBlock`` long; fewer ranges when M is too small to share.
+    public static func columnRanges(_ m: Int, threads: Int) -> [Range<Int>] {
+        let parts = max(1, min(threads, m / columnBlock))
+        let bounds = (0...parts).map { p in p == parts ? m : (m * p / parts) / columnBlock * columnBlock }
+        return (0..<parts).map { bounds[$0]..<bounds[$0 + 1] }
     }
 
     /// General strided product `C[m x n] = alpha · op(A) · op(B) + beta · C`, row-major,
@@ -94,4 +126,55 @@ public enum Gemm {
         precondition(count >= 1, "setThreadCount: count must be at least 1")
         openblas_set_num_threads(Int32(count))
     }
+}
+
+/// One linear layer for ``Gemm/linears(_:rows:inFeatures:_:threads:)``: its weight W [M x K]
+/// (PyTorch's [out, in]), optional bias [M], and where row r of its output goes (`y + r·ldy`).
+/// The threads of one call write disjoint column blocks of y and only read the rest.
+public struct LinearLayer: @unchecked Sendable {
+    let weight: UnsafeBufferPointer<Float>
+    let outFeatures: Int
+    let bias: UnsafeBufferPointer<Float>?
+    let y: UnsafeMutablePointer<Float>
+    let ldy: Int
+
+    public init(weight: UnsafeBufferPointer<Float>, outFeatures m: Int, bias: UnsafeBufferPointer<Float>?,
+                into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        self.weight = weight
+        self.outFeatures = m
+        self.bias = bias
+        self.y = y
+        self.ldy = ldy
+    }
+
+    func check(inFeatures k: Int) {
+        let m = outFeatures
+        precondition(m > 0 && ldy >= m, "linear: bad dimensions M=\(m) ldy=\(ldy)")
+        precondition(weight.count == m * k, "linear: weight holds \(weight.count) values, [M x K] = [\(m) x \(k)] needs \(m * k)")
+        if let bias { precondition(bias.count == m, "linear: bias holds \(bias.count) values, expected M=\(m)") }
+        precondition(ldy <= Int(Int32.max), "linear: dimension exceeds Int32")
+    }
+
+    /// y[:, columns] = x · W[columns, :]ᵀ (+ b[columns]), single-threaded.
+    func run(_ x: UnsafePointer<Float>, columns: Range<Int>, rows n: Int, inFeatures k: Int) {
+        let m = columns.count
+        let out = y + columns.lowerBound
+        var beta: Float = 0
+        if let bias {
+            for r in 0..<n {
+                (out + r * ldy).update(from: bias.baseAddress! + columns.lowerBound, count: m)
+            }
+            beta = 1
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                    Int32(n), Int32(m), Int32(k),
+                    1, x, Int32(k),
+                    weight.baseAddress! + columns.lowerBound * k, Int32(k),
+                    beta, out, Int32(ldy))
+    }
+}
+
+/// The input of one `Gemm.linears` call, read by all its threads.
+private struct SharedInput: @unchecked Sendable {
+    let x: UnsafePointer<Float>
 }

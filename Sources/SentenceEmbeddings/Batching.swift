@@ -3,6 +3,8 @@
 // one thread (research/performance.md §0.4, §3: two independent single-threaded workers reach
 // ~144 GFLOP/s at M >= 256 on this class of machine, 12-18 % more than OpenBLAS's own
 // 2-thread mode, and they do not collapse when another process competes for the cores).
+// With fewer batches than workers, the spare workers share each forward pass instead
+// (BertModel.forward(_:scratch:threads:)), so one interactive text uses every thread too.
 import Bert
 import Dispatch
 import Foundation
@@ -123,6 +125,9 @@ extension SentenceEncoder {
         let plan = BatchPlan.make(lengths: encodings.map(\.ids.count), maxBatchTokens: options.maxBatchTokens,
                                   workers: options.threads)
         let workers = workerCount(for: plan.batches.count)
+        // Threads left over when there are fewer batches than threads (one text: one batch)
+        // share each forward pass instead of idling. Threads = 1 leaves threading to OpenBLAS.
+        let threadsPerForward = max(1, options.threads / workers)
         let queue = WorkQueue(count: plan.batches.count)
         values.withUnsafeMutableBufferPointer { buffer in
             let out = SharedRows(base: buffer)
@@ -133,7 +138,7 @@ extension SentenceEncoder {
                     let members = plan.batches[b]
                     let inputs = members.map { BertInput(ids: encodings[$0].ids, typeIds: encodings[$0].typeIds) }
                     let hidden: BertHiddenStates
-                    do throws(BertError) { hidden = try model.forward(inputs, scratch: scratch) } catch {
+                    do throws(BertError) { hidden = try model.forward(inputs, scratch: scratch, threads: threadsPerForward) } catch {
                         queue.fail(error)
                         return
                     }

@@ -25,7 +25,9 @@ public final class SentenceEncoder: Sendable {
         public var maxBatchTokens: Int = 512
         /// Threads that run forward passes at once. Above 1, the encoder sets OpenBLAS to one
         /// thread for the whole process (its threads and ours must not be combined) and runs
-        /// separate batches on each of its own workers; 1 leaves OpenBLAS's threading as it is.
+        /// separate batches on each of its own workers; when there are fewer batches than
+        /// threads (one short text is one batch) the spare threads share each forward pass.
+        /// 1 leaves OpenBLAS's threading as it is.
         public var threads: Int = min(2, max(1, ProcessInfo.processInfo.activeProcessorCount))
 
         public init() {}

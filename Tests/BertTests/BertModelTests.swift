@@ -181,6 +181,31 @@ import Testing
         #expect(scratch.capacity > 0)
     }
 
+    /// One forward shared by several threads (output columns of each GEMM, (sequence, head)
+    /// pairs of attention): the padded reference's values, and a one-thread run's up to
+    /// rounding, for one sequence, a mixed batch with an empty sequence and pairs, and a batch
+    /// past one feed-forward chunk; the scratch then serves a one-thread call unchanged.
+    @Test(arguments: [2, 3])
+    func threadedForwardMatchesReferenceAndOneThread(threads: Int) throws {
+        let c = try tinyConfig()
+        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 4)))
+        let batches = [
+            [randomInput(length: 11, vocab: 50, seed: 500)],
+            [randomInput(length: 7, vocab: 50, seed: 501), BertInput(ids: []), randomInput(length: 20, vocab: 50, seed: 502, pair: true)],
+            (0..<14).map { randomInput(length: 40 - ($0 % 7), vocab: 50, seed: UInt64(510 + $0)) },
+        ]
+        let scratch = BertScratch()
+        for batch in batches {
+            let threaded = try model.forward(batch, scratch: scratch, threads: threads)
+            let one = try model.forward(batch)
+            let reference = try model.referenceForward(batch)
+            #expect(threaded.sequenceRanges == one.sequenceRanges)
+            #expect(maxAbsDiff(threaded.values, reference.values) < 1e-4)
+            #expect(maxAbsDiff(threaded.values, one.values) < 1e-5)
+            #expect(try model.forward(batch, scratch: scratch).values == one.values)
+        }
+    }
+
     /// More than 256 tokens: the feed-forward block runs in several row chunks (the last one
     /// partial), which must agree with the padded reference forward.
     @Test func chunkedFeedForwardMatchesReference() throws {

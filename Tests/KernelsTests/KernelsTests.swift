@@ -32,6 +32,43 @@ import Testing
         }
     }
 
+    /// Output columns split between threads: the same values as the naive reference, for M
+    /// not a multiple of the column block, too small to split, and written with ldy > M.
+    @Test(arguments: [(5, 384, 1152, 2), (12, 1536, 384, 2), (3, 17, 33, 3), (7, 9, 16, 2), (2, 20, 100, 5)])
+    func threadedLinearMatchesReference(shape: (Int, Int, Int, Int)) {
+        let (n, k, m, threads) = shape
+        let ldy = m + 3
+        let x = randomFloats(n * k, seed: 11), w = randomFloats(m * k, seed: 12), b = randomFloats(m, seed: 13)
+        let expected = Reference.linear(x, rows: n, inFeatures: k, weight: w, outFeatures: m, bias: b)
+        var y = [Float](repeating: 42, count: n * ldy)
+        x.withUnsafeBufferPointer { xp in
+            w.withUnsafeBufferPointer { wp in
+                b.withUnsafeBufferPointer { bp in
+                    y.withUnsafeMutableBufferPointer { yp in
+                        Gemm.linear(xp, rows: n, inFeatures: k, weight: wp, outFeatures: m, bias: bp,
+                                    into: yp.baseAddress!, ldy: ldy, threads: threads)
+                    }
+                }
+            }
+        }
+        let got = (0..<n).flatMap { r in y[(r * ldy)..<(r * ldy + m)] }
+        #expect(maxAbsDiff(got, expected) <= 1e-5 * Float(k + 1), "N=\(n) K=\(k) M=\(m) threads=\(threads)")
+        // The columns past M in each row are not written.
+        #expect((0..<n).allSatisfy { r in y[(r * ldy + m)..<(r * ldy + ldy)].allSatisfy { $0 == 42 } })
+    }
+
+    @Test func columnRangesCoverInOrderOnCacheLineBounds() {
+        for m in [1, 15, 16, 17, 31, 32, 33, 100, 384, 1152, 1536] {
+            for threads in 1...5 {
+                let parts = Gemm.columnRanges(m, threads: threads)
+                #expect(parts.first?.lowerBound == 0 && parts.last?.upperBound == m, "M=\(m) T=\(threads)")
+                #expect(zip(parts, parts.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+                #expect(parts.allSatisfy { !$0.isEmpty && $0.lowerBound % Gemm.columnBlock == 0 })
+                #expect(parts.count == max(1, min(threads, m / Gemm.columnBlock)), "M=\(m) T=\(threads): \(parts)")
+            }
+        }
+    }
+
     @Test func stridedMultiplyReadsViews() {
         // A [3 x 17] and B [17 x 5] embedded in wider buffers (ld 20 and 9), C written with ldc 7.
         let m = 3, n = 5, k = 17, lda = 20, ldb = 9, ldc = 7

@@ -38,6 +38,19 @@ import Testing
         }
     }
 
+    /// One text per call is one batch, which the encoder's threads share (the interactive
+    /// path): each golden encoded alone with 1, 2 and 3 threads matches sentence-transformers.
+    @Test(arguments: [1, 2, 3])
+    func eachTextAloneMatchesSentenceTransformers(threads: Int) throws {
+        var options = SentenceEncoder.Options()
+        options.threads = threads
+        let encoder = try SentenceEncoder(contentsOf: TestPaths.defaultModel, options: options)
+        for golden in try Self.goldens() {
+            let cosine = cosineSimilarity(try encoder.encode(golden.text), golden.embedding)
+            #expect(cosine >= 0.99999, "threads \(threads): cosine \(cosine) for \(golden.text.prefix(60).debugDescription)")
+        }
+    }
+
     @Test func aTextAloneEqualsTheSameTextInsideAMixedBatch() throws {
         let encoder = try DefaultModel.load()
         let goldens = try Self.goldens()
