@@ -149,6 +149,8 @@ public final class BertModel: Sendable {
 /// batch seen and is reused after. Not thread-safe: give each thread its own.
 public final class BertScratch: @unchecked Sendable {
     private var block = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    /// The threads of forwards with threads > 1, kept (asleep when idle) for the next one.
+    private var team: ThreadTeam?
 
     public init() {}
 
@@ -164,7 +166,8 @@ public final class BertScratch: @unchecked Sendable {
             block = .allocate(capacity: needed)
             block.initialize(repeating: 0)
         }
-        return Workspace(block: block, tokens: n, maxLength: maxLength, threads: threads, config: config)
+        if threads > 1, team?.size != threads { team = ThreadTeam(size: threads) }
+        return Workspace(block: block, tokens: n, maxLength: maxLength, team: threads > 1 ? team : nil, config: config)
     }
 }
 

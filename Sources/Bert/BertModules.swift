@@ -6,7 +6,6 @@
 // L = length of one sequence, H = hidden size, A = attention heads, D = H / A,
 // I = intermediate size. Every linear layer runs once on all N rows; attention runs
 // per sequence and per head on strided views of the fused [N x 3H] QKV buffer.
-import Dispatch
 import Kernels
 import SafeTensors
 
@@ -22,8 +21,10 @@ struct Workspace: @unchecked Sendable {
     let scores: UnsafeMutableBufferPointer<Float>        // [T x Lmax x Lmax] one (sequence, head) per thread
     /// C: rows of one feed-forward chunk.
     let ffnChunkRows: Int
-    /// T: threads sharing each GEMM (by output columns) and attention (by sequence and head).
-    let threads: Int
+    /// T threads sharing each GEMM (by output columns) and attention (by sequence and head);
+    /// nil: the calling thread alone.
+    let team: ThreadTeam?
+    var threads: Int { team?.size ?? 1 }
     let maxLength: Int
 
     /// Rows per feed-forward chunk. The FFN is row-wise, so running it on C rows at a time
@@ -40,8 +41,8 @@ struct Workspace: @unchecked Sendable {
         return [max(n * 3 * h, c * i), n * h, n * h, threads * maxLength * maxLength]
     }
 
-    init(block: UnsafeMutableBufferPointer<Float>, tokens n: Int, maxLength: Int, threads: Int, config: BertConfig) {
-        let sizes = Self.sizes(tokens: n, maxLength: maxLength, threads: threads, config: config)
+    init(block: UnsafeMutableBufferPointer<Float>, tokens n: Int, maxLength: Int, team: ThreadTeam?, config: BertConfig) {
+        let sizes = Self.sizes(tokens: n, maxLength: maxLength, threads: team?.size ?? 1, config: config)
         precondition(block.count >= sizes.reduce(0, +), "Workspace: scratch too small")
         var parts: [UnsafeMutableBufferPointer<Float>] = []
         var offset = 0
@@ -50,7 +51,7 @@ struct Workspace: @unchecked Sendable {
             offset += count
         }
         ffnChunkRows = min(n, Self.ffnChunk)
-        self.threads = threads
+        self.team = team
         self.maxLength = maxLength
         qkv = parts[0]
         intermediate = parts[0]
@@ -125,22 +126,22 @@ struct BertSelfAttention {
         Gemm.linears(x, rows: n, inFeatures: h, [query, key, value].enumerated().map { part, linear in
             LinearLayer(weight: linear.weight.values, outFeatures: h, bias: linear.bias.values,
                         into: ws.qkv.baseAddress! + part * h, ldy: 3 * h)
-        }, threads: ws.threads)
+        }, team: ws.team)
         // The (sequence, head) pairs are independent: with T threads, each takes a contiguous
         // share and its own [Lmax x Lmax] scores. Only when there is enough of it: waking a
         // thread costs tens of microseconds, all the attention of a short sentence about as much.
         let pairs = ranges.filter { !$0.isEmpty }.flatMap { range in (0..<heads).map { (range, $0) } }
         let work = ranges.reduce(0) { $0 + $1.count * $1.count } * heads
         let threads = work >= Self.parallelAttentionWork ? min(ws.threads, pairs.count) : 1
-        if threads <= 1 {
-            for (range, head) in pairs { attend(range, head: head, ws: ws, scores: ws.scores.baseAddress!) }
-        } else {
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
+        if let team = ws.team, threads > 1 {
+            team.run(threads) { t in
                 let scores = ws.scores.baseAddress! + t * ws.maxLength * ws.maxLength
                 for p in (pairs.count * t / threads)..<(pairs.count * (t + 1) / threads) {
                     attend(pairs[p].0, head: pairs[p].1, ws: ws, scores: scores)
                 }
             }
+        } else {
+            for (range, head) in pairs { attend(range, head: head, ws: ws, scores: ws.scores.baseAddress!) }
         }
     }
 
@@ -171,10 +172,10 @@ struct BertSelfAttention {
 /// x [N x in], residual and out [N x out]. Bias, residual and LayerNorm run as one fused pass.
 private func denseResidualLayerNorm(
     _ x: UnsafeBufferPointer<Float>, residual: UnsafeBufferPointer<Float>, rows n: Int,
-    dense: Linear, layerNorm: LayerNormWeights, into out: UnsafeMutableBufferPointer<Float>, threads: Int
+    dense: Linear, layerNorm: LayerNormWeights, into out: UnsafeMutableBufferPointer<Float>, team: ThreadTeam?
 ) {
     Gemm.linear(x, rows: n, inFeatures: dense.inFeatures, weight: dense.weight.values,
-                outFeatures: dense.outFeatures, bias: nil, into: out, threads: threads)
+                outFeatures: dense.outFeatures, bias: nil, into: out, team: team)
     LayerNorm.addBiasResidualApply(out, rows: n, cols: dense.outFeatures, bias: dense.bias.values,
                                    residual: residual, gamma: layerNorm.gamma.values,
                                    beta: layerNorm.beta.values, eps: layerNorm.eps)
@@ -192,9 +193,9 @@ struct BertSelfOutput {
 
     /// context [N x H], residual [N x H] -> out [N x H].
     func forward(_ context: UnsafeBufferPointer<Float>, residual: UnsafeBufferPointer<Float>,
-                 rows n: Int, into out: UnsafeMutableBufferPointer<Float>, threads: Int) {
+                 rows n: Int, into out: UnsafeMutableBufferPointer<Float>, team: ThreadTeam?) {
         denseResidualLayerNorm(context, residual: residual, rows: n, dense: dense, layerNorm: layerNorm,
-                               into: out, threads: threads)
+                               into: out, team: team)
     }
 }
 
@@ -219,9 +220,9 @@ struct BertIntermediate {
         activation = c.hiddenAct.kernel
     }
 
-    func forward(_ x: UnsafeBufferPointer<Float>, rows n: Int, into out: UnsafeMutableBufferPointer<Float>, threads: Int) {
+    func forward(_ x: UnsafeBufferPointer<Float>, rows n: Int, into out: UnsafeMutableBufferPointer<Float>, team: ThreadTeam?) {
         Gemm.linear(x, rows: n, inFeatures: dense.inFeatures, weight: dense.weight.values,
-                    outFeatures: dense.outFeatures, bias: nil, into: out, threads: threads)
+                    outFeatures: dense.outFeatures, bias: nil, into: out, team: team)
         // Bias + activation in one pass over [N x I].
         Activations.addBiasApply(activation, out, rows: n, cols: dense.outFeatures, bias: dense.bias.values)
     }
@@ -238,9 +239,9 @@ struct BertOutput {
     }
 
     func forward(_ intermediate: UnsafeBufferPointer<Float>, residual: UnsafeBufferPointer<Float>,
-                 rows n: Int, into out: UnsafeMutableBufferPointer<Float>, threads: Int) {
+                 rows n: Int, into out: UnsafeMutableBufferPointer<Float>, team: ThreadTeam?) {
         denseResidualLayerNorm(intermediate, residual: residual, rows: n, dense: dense, layerNorm: layerNorm,
-                               into: out, threads: threads)
+                               into: out, team: team)
     }
 }
 
@@ -261,7 +262,7 @@ struct BertLayer {
         let n = ranges.last?.upperBound ?? 0
         attention.attention.forward(UnsafeBufferPointer(x), ranges: ranges, ws: ws)
         attention.output.forward(UnsafeBufferPointer(ws.context), residual: UnsafeBufferPointer(x),
-                                 rows: n, into: ws.attention, threads: ws.threads)
+                                 rows: n, into: ws.attention, team: ws.team)
         // The feed-forward block is row-wise: run it C rows at a time (see Workspace.ffnChunk).
         // x is dead after the self-output residual, so the layer output goes straight into it.
         let h = output.dense.outFeatures
@@ -269,9 +270,9 @@ struct BertLayer {
         while row < n {
             let c = min(ws.ffnChunkRows, n - row)
             let attentionRows = UnsafeBufferPointer(rebasing: ws.attention[(row * h)..<((row + c) * h)])
-            intermediate.forward(attentionRows, rows: c, into: ws.intermediate, threads: ws.threads)
+            intermediate.forward(attentionRows, rows: c, into: ws.intermediate, team: ws.team)
             output.forward(UnsafeBufferPointer(ws.intermediate), residual: attentionRows, rows: c,
-                           into: UnsafeMutableBufferPointer(rebasing: x[(row * h)..<((row + c) * h)]), threads: ws.threads)
+                           into: UnsafeMutableBufferPointer(rebasing: x[(row * h)..<((row + c) * h)]), team: ws.team)
             row += c
         }
     }

@@ -8,7 +8,6 @@
 // y = x · Wᵀ + b, so the weight is passed as stored with `CblasTrans`
 // (no transposed copy, see research/performance.md §0.7).
 import COpenBLAS
-import Dispatch
 
 /// Matrix products on OpenBLAS. The only place that calls `cblas_sgemm`.
 public enum Gemm {
@@ -18,8 +17,9 @@ public enum Gemm {
     /// beta = 1 (ONNX Runtime's Attention kernel folds its bias the same way).
     /// Pass `bias: nil` when a following fused elementwise pass adds the bias.
     ///
-    /// `threads` > 1 splits the M output columns into that many blocks, each a single-threaded
-    /// `cblas_sgemm` on its own rows of W run on a thread of our own (see ``columnRanges``).
+    /// A `team` of more than one thread splits the M output columns into that many blocks, each
+    /// a single-threaded `cblas_sgemm` on its own rows of W on one of the team's threads (see
+    /// ``columnRanges(_:threads:)``).
     /// Used for a batch that is alone on the machine, e.g. one text: OpenBLAS stays at one
     /// thread (its threads and ours must never be combined), and each thread reads only its
     /// half of the weights, which at few rows is what the GEMM waits for.
@@ -27,15 +27,15 @@ public enum Gemm {
         _ x: UnsafeBufferPointer<Float>, rows n: Int, inFeatures k: Int,
         weight: UnsafeBufferPointer<Float>, outFeatures m: Int,
         bias: UnsafeBufferPointer<Float>?,
-        into y: UnsafeMutableBufferPointer<Float>, threads: Int = 1
+        into y: UnsafeMutableBufferPointer<Float>, team: ThreadTeam? = nil
     ) {
         precondition(y.count >= n * m, "linear: y holds \(y.count) values, [N x M] = [\(n) x \(m)] needs \(n * m)")
         guard n > 0 else { return }
         linear(x, rows: n, inFeatures: k, weight: weight, outFeatures: m, bias: bias,
-               into: y.baseAddress!, ldy: m, threads: threads)
+               into: y.baseAddress!, ldy: m, team: team)
     }
 
-    /// As ``linear(_:rows:inFeatures:weight:outFeatures:bias:into:threads:)`` but writing row `r` of y
+    /// As ``linear(_:rows:inFeatures:weight:outFeatures:bias:into:team:)`` but writing row `r` of y
     /// at `y + r·ldy` (ldy >= M): the output is a column block of a wider matrix, e.g. Q, K
     /// and V written side by side into one [N x 3H] buffer by three GEMMs on the checkpoint's
     /// own [H x H] weights, so no concatenated weight copy is needed.
@@ -43,36 +43,35 @@ public enum Gemm {
         _ x: UnsafeBufferPointer<Float>, rows n: Int, inFeatures k: Int,
         weight: UnsafeBufferPointer<Float>, outFeatures m: Int,
         bias: UnsafeBufferPointer<Float>?,
-        into y: UnsafeMutablePointer<Float>, ldy: Int, threads: Int = 1
+        into y: UnsafeMutablePointer<Float>, ldy: Int, team: ThreadTeam? = nil
     ) {
         linears(x, rows: n, inFeatures: k,
-                [LinearLayer(weight: weight, outFeatures: m, bias: bias, into: y, ldy: ldy)], threads: threads)
+                [LinearLayer(weight: weight, outFeatures: m, bias: bias, into: y, ldy: ldy)], team: team)
     }
 
     /// Several linear layers of the same input x [N x K], e.g. Q, K and V, as one parallel
-    /// region: with `threads` > 1 each thread takes its block of output columns of every layer
-    /// (see ``columnRanges(_:threads:)``), so the threads meet once instead of once per layer.
+    /// region: with a `team` of more than one thread, each thread takes its block of output
+    /// columns of every layer (see ``columnRanges(_:threads:)``), so the threads meet once
+    /// instead of once per layer.
     public static func linears(
         _ x: UnsafeBufferPointer<Float>, rows n: Int, inFeatures k: Int,
-        _ layers: [LinearLayer], threads: Int = 1
+        _ layers: [LinearLayer], team: ThreadTeam? = nil
     ) {
         precondition(n >= 0 && k > 0, "linear: bad dimensions N=\(n) K=\(k)")
         precondition(x.count >= n * k, "linear: x holds \(x.count) values, [N x K] = [\(n) x \(k)] needs \(n * k)")
         precondition(n <= Int(Int32.max) && k <= Int(Int32.max), "linear: dimension exceeds Int32")
-        precondition(threads >= 1, "linear: threads must be at least 1")
         for layer in layers { layer.check(inFeatures: k) }
         guard n > 0 else { return }
-        let parts = layers.map { columnRanges($0.outFeatures, threads: threads) }
-        let input = SharedInput(x: x.baseAddress!)
+        let parts = layers.map { columnRanges($0.outFeatures, threads: team?.size ?? 1) }
         let region = parts.map(\.count).max() ?? 1
-        if region == 1 {
-            for layer in layers { layer.run(input.x, columns: 0..<layer.outFeatures, rows: n, inFeatures: k) }
-        } else {
-            DispatchQueue.concurrentPerform(iterations: region) { t in
+        if let team, region > 1 {
+            team.run(region) { t in
                 for (layer, ranges) in zip(layers, parts) where t < ranges.count {
-                    layer.run(input.x, columns: ranges[t], rows: n, inFeatures: k)
+                    layer.run(x.baseAddress!, columns: ranges[t], rows: n, inFeatures: k)
                 }
             }
+        } else {
+            for layer in layers { layer.run(x.baseAddress!, columns: 0..<layer.outFeatures, rows: n, inFeatures: k) }
         }
     }
 
@@ -80,7 +79,7 @@ public enum Gemm {
     /// never write the same cache line of a row (given a 64-byte-aligned row start).
     public static let columnBlock = 16
 
-    /// How ``linear(_:rows:inFeatures:weight:outFeatures:bias:into:ldy:threads:)`` splits M
+    /// How ``linears(_:rows:inFeatures:_:team:)`` splits M
     /// output columns between `threads`: contiguous ranges, in order, covering 0..<M, each but
     /// the last a multiple of ``columnBlock`` long; fewer ranges when M is too small to share.
     public static func columnRanges(_ m: Int, threads: Int) -> [Range<Int>] {
@@ -128,7 +127,7 @@ public enum Gemm {
     }
 }
 
-/// One linear layer for ``Gemm/linears(_:rows:inFeatures:_:threads:)``: its weight W [M x K]
+/// One linear layer for ``Gemm/linears(_:rows:inFeatures:_:team:)``: its weight W [M x K]
 /// (PyTorch's [out, in]), optional bias [M], and where row r of its output goes (`y + r·ldy`).
 /// The threads of one call write disjoint column blocks of y and only read the rest.
 public struct LinearLayer: @unchecked Sendable {
@@ -172,9 +171,4 @@ public struct LinearLayer: @unchecked Sendable {
                     weight.baseAddress! + columns.lowerBound * k, Int32(k),
                     beta, out, Int32(ldy))
     }
-}
-
-/// The input of one `Gemm.linears` call, read by all its threads.
-private struct SharedInput: @unchecked Sendable {
-    let x: UnsafePointer<Float>
 }

@@ -38,6 +38,7 @@ import Testing
     func threadedLinearMatchesReference(shape: (Int, Int, Int, Int)) {
         let (n, k, m, threads) = shape
         let ldy = m + 3
+        let team = ThreadTeam(size: threads)
         let x = randomFloats(n * k, seed: 11), w = randomFloats(m * k, seed: 12), b = randomFloats(m, seed: 13)
         let expected = Reference.linear(x, rows: n, inFeatures: k, weight: w, outFeatures: m, bias: b)
         var y = [Float](repeating: 42, count: n * ldy)
@@ -46,7 +47,7 @@ import Testing
                 b.withUnsafeBufferPointer { bp in
                     y.withUnsafeMutableBufferPointer { yp in
                         Gemm.linear(xp, rows: n, inFeatures: k, weight: wp, outFeatures: m, bias: bp,
-                                    into: yp.baseAddress!, ldy: ldy, threads: threads)
+                                    into: yp.baseAddress!, ldy: ldy, team: team)
                     }
                 }
             }
@@ -275,5 +276,44 @@ import Testing
                 for r in 0..<rows { for c in 0..<cols where !keyMask[c] { #expect(got[r * cols + c] == 0) } }
             }
         }
+    }
+}
+
+@Suite struct ThreadTeamTests {
+    /// Every part of every region runs exactly once, on the thread the split promises, also when
+    /// the helpers have gone to sleep between regions; regions see the previous one's writes.
+    @Test(arguments: [1, 2, 3])
+    func everyPartRunsOnceOnItsThread(size: Int) {
+        let team = ThreadTeam(size: size)
+        let slots = UnsafeMutableBufferPointer<Int>.allocate(capacity: 8)
+        let threads = UnsafeMutableBufferPointer<pthread_t>.allocate(capacity: 8)
+        defer { slots.deallocate(); threads.deallocate() }
+        var problems = 0
+        for round in 0..<3000 {
+            let parts = round % 8
+            slots.initialize(repeating: 0)
+            threads.initialize(repeating: 0)
+            team.run(parts) { p in
+                slots[p] += round + 1
+                threads[p] = pthread_self()
+            }
+            if (0..<parts).contains(where: { slots[$0] != round + 1 }) || slots[parts...].contains(where: { $0 != 0 }) { problems += 1 }
+            // Part p and part p + size share a thread; part 0 runs on the caller.
+            if parts > 0 && pthread_equal(threads[0], pthread_self()) == 0 { problems += 1 }
+            for p in 0..<parts where p + size < parts && pthread_equal(threads[p], threads[p + size]) == 0 { problems += 1 }
+            if round % 500 == 499 { usleep(2_000) }  // past the helpers' spin: they sleep, then wake
+        }
+        #expect(problems == 0)
+    }
+
+    /// Released teams stop their helpers (a helper left waiting would hang `stop`).
+    @Test func releasedTeamsStopTheirHelpers() {
+        for size in 1...4 {
+            for _ in 0..<10 {
+                let team = ThreadTeam(size: size)
+                team.run(size) { _ in }
+            }
+        }
+        #expect(Bool(true), "reached: every team's deinit returned")
     }
 }
