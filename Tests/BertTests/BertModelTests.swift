@@ -184,7 +184,7 @@ import Testing
     /// One forward shared by several threads (output columns of each GEMM, (sequence, head)
     /// pairs of attention): the padded reference's values, and a one-thread run's up to
     /// rounding, for one sequence, a mixed batch with an empty sequence and pairs, and a batch
-    /// past one feed-forward chunk; the scratch then serves a one-thread call unchanged.
+    /// past one feed-forward chunk; the scratch then serves a one-thread call.
     @Test(arguments: [2, 3])
     func threadedForwardMatchesReferenceAndOneThread(threads: Int) throws {
         let c = try tinyConfig()
@@ -202,7 +202,10 @@ import Testing
             #expect(threaded.sequenceRanges == one.sequenceRanges)
             #expect(maxAbsDiff(threaded.values, reference.values) < 1e-4)
             #expect(maxAbsDiff(threaded.values, one.values) < 1e-5)
-            #expect(try model.forward(batch, scratch: scratch).values == one.values)
+            // Up to rounding, not bit for bit: at its default thread count OpenBLAS may split a
+            // large GEMM differently while the other test case's threads call it too, and its edge
+            // tiles round differently (seen once under ASan).
+            #expect(maxAbsDiff(try model.forward(batch, scratch: scratch).values, one.values) < 1e-5)
         }
     }
 
