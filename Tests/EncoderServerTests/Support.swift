@@ -3,8 +3,8 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOConcurrencyHelpers
 import SentenceEmbeddings
-import Synchronization
 import Testing
 import Tokenization
 
@@ -74,7 +74,7 @@ final class TestEngine: EmbeddingEngine {
     let base: SentenceEncoderEngine
     let gate: Gate?
     let poison: Bool
-    private let batchSizes = Mutex<[Int]>([])
+    private let batchSizes = NIOLockedValueBox<[Int]>([])
 
     init(gate: Gate? = nil, poison: Bool = false) throws {
         base = SentenceEncoderEngine(try DefaultModel.load())
@@ -82,7 +82,7 @@ final class TestEngine: EmbeddingEngine {
         self.poison = poison
     }
 
-    var recordedBatchSizes: [Int] { batchSizes.withLock { $0 } }
+    var recordedBatchSizes: [Int] { batchSizes.withLockedValue { $0 } }
 
     var dimension: Int { base.dimension }
     var maxSequenceLength: Int { base.maxSequenceLength }
@@ -99,7 +99,7 @@ final class TestEngine: EmbeddingEngine {
 
     func embed(encodings: [Encoding]) throws -> EmbeddingRows {
         gate?.wait()
-        batchSizes.withLock { $0.append(encodings.count) }
+        batchSizes.withLockedValue { $0.append(encodings.count) }
         var e = try base.embed(encodings: encodings)
         if poison { e.values[0] = .nan }
         return e

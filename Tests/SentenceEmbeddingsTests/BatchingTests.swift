@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import SentenceEmbeddings
 
@@ -111,10 +110,14 @@ import Testing
             long: try encoder.embedLongInputs(encodings: [encoder.tokenizeUntruncated(long)], overlap: 16).values)
     }
 
-    /// Each thread's answers, one list per thread (a class: a Mutex cannot be captured by a thread's closure).
-    final class Collected: Sendable {
-        let answers: Mutex<[[Result<Answers, any Error>]]>
-        init(_ threads: Int) { answers = Mutex(Array(repeating: [], count: threads)) }
+    /// Each thread's answers, one list per thread, behind an NSLock (a pthread mutex, which
+    /// ThreadSanitizer sees; `Synchronization.Mutex` it cannot, see `Scripts/sanitize`).
+    final class Collected: @unchecked Sendable {
+        private let lock = NSLock()
+        private var answers: [[Result<Answers, any Error>]]
+        init(_ threads: Int) { answers = Array(repeating: [], count: threads) }
+        func append(_ answer: Result<Answers, any Error>, thread: Int) { lock.withLock { answers[thread].append(answer) } }
+        var all: [[Result<Answers, any Error>]] { lock.withLock { answers } }
     }
 
     /// One encoder used by 8 OS threads at once, each calling tokenize, encode, embed (with and
@@ -142,7 +145,7 @@ import Testing
                 go.wait()  // all threads start together
                 for _ in 0..<rounds {
                     let r = Result { try Self.answers(encoder, requests[t], long: longTexts[t]) }
-                    results.answers.withLock { $0[t].append(r) }
+                    results.append(r, thread: t)
                 }
                 done.leave()
             }
@@ -153,7 +156,7 @@ import Testing
         for _ in 0..<threadCount { go.signal() }
         done.wait()
 
-        let all = results.answers.withLock { $0 }
+        let all = results.all
         for t in 0..<threadCount {
             #expect(all[t].count == rounds)
             for r in all[t] {
