@@ -5,7 +5,7 @@ import PackageDescription
 //   EncoderCLI -> EncoderServer -> SentenceEmbeddings -> {Bert, Tokenization};  EncoderCLI -> CZlib (.gz inputs)
 //   (EncoderServer is the only target importing a server framework: Hummingbird)
 //   EncoderServer -> RequestDecoding -> StrictJSON (request bodies, framework-free so it fuzzes alone)
-//   Bert -> {Kernels, SafeTensors, StrictJSON};  Kernels -> COpenBLAS
+//   Bert -> {Kernels, SafeTensors, StrictJSON};  Kernels -> {COpenBLAS, CSmallGemm}
 // SafeTensors, Tokenization and StrictJSON are leaves that build and test without BLAS.
 let package = Package(
     name: "swift-sentence-encoder",
@@ -34,7 +34,9 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "StrictJSON"),
-        .target(name: "Kernels", dependencies: ["COpenBLAS"]),
+        // An AVX2 GEMM for few rows that packs nothing (OpenBLAS re-packs the weights on every call).
+        .target(name: "CSmallGemm"),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "CSmallGemm"]),
         .target(name: "SafeTensors", dependencies: ["StrictJSON"]),
         .target(name: "Tokenization", dependencies: ["StrictJSON"]),
         .target(name: "Bert", dependencies: ["Kernels", "SafeTensors", "StrictJSON"]),

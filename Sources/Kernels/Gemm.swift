@@ -7,10 +7,25 @@
 // PyTorch `nn.Linear` stores its weight as [out, in] = [M x K] and computes
 // y = x · Wᵀ + b, so the weight is passed as stored with `CblasTrans`
 // (no transposed copy, see research/performance.md §0.7).
+//
+// Up to `smallKernelRows` rows, linear layers run on CSmallGemm's AVX2 kernel instead: OpenBLAS
+// re-packs all of W on every call, which at a few rows costs more than the arithmetic.
 import COpenBLAS
+import CSmallGemm
 
-/// Matrix products on OpenBLAS. The only place that calls `cblas_sgemm`.
+/// Matrix products on OpenBLAS and, for linear layers of few rows, CSmallGemm. The only place
+/// that calls `cblas_sgemm` or `small_gemm_nt`.
 public enum Gemm {
+    /// Linear layers of at most this many rows use CSmallGemm's kernel when the CPU has AVX2 and
+    /// FMA. Measured here at MiniLM's four shapes, one thread, the same weights every call
+    /// (`Scripts/bench --gemm`): 5.4-6.4x OpenBLAS's GFLOP/s at 1 row, 1.1-1.35x at 16 and 32,
+    /// 0.85-1.07x at 64. In the model the weights come from memory, not cache, which costs
+    /// OpenBLAS's re-packing more: one text per call ran 30% faster with it.
+    public static let smallKernelRows = 32
+
+    /// Whether this CPU runs CSmallGemm's kernel (AVX2 and FMA); else every GEMM is OpenBLAS's.
+    public static let smallKernelAvailable = small_gemm_available() != 0
+
     /// `y[N x M] = x[N x K] · W[M x K]ᵀ (+ b[M])`, PyTorch `nn.Linear` semantics.
     ///
     /// When `bias` is given it is broadcast into `y` first and the GEMM runs with
@@ -154,8 +169,25 @@ public struct LinearLayer: @unchecked Sendable {
         precondition(ldy <= Int(Int32.max), "linear: dimension exceeds Int32")
     }
 
-    /// y[:, columns] = x · W[columns, :]ᵀ (+ b[columns]), single-threaded.
+    /// y[:, columns] = x · W[columns, :]ᵀ (+ b[columns]), single-threaded: CSmallGemm's kernel
+    /// up to ``Gemm/smallKernelRows`` rows where the CPU has it, else OpenBLAS.
     func run(_ x: UnsafePointer<Float>, columns: Range<Int>, rows n: Int, inFeatures k: Int) {
+        if n <= Gemm.smallKernelRows, Gemm.smallKernelAvailable {
+            runSmall(x, columns: columns, rows: n, inFeatures: k)
+        } else {
+            runOpenBLAS(x, columns: columns, rows: n, inFeatures: k)
+        }
+    }
+
+    /// ``run(_:columns:rows:inFeatures:)`` on CSmallGemm's kernel, whatever the row count
+    /// (callers check ``Gemm/smallKernelAvailable``).
+    func runSmall(_ x: UnsafePointer<Float>, columns: Range<Int>, rows n: Int, inFeatures k: Int) {
+        small_gemm_nt(n, columns.count, k, x, k, weight.baseAddress! + columns.lowerBound * k,
+                      bias.map { $0.baseAddress! + columns.lowerBound }, y + columns.lowerBound, ldy)
+    }
+
+    /// ``run(_:columns:rows:inFeatures:)`` on OpenBLAS, whatever the row count.
+    func runOpenBLAS(_ x: UnsafePointer<Float>, columns: Range<Int>, rows n: Int, inFeatures k: Int) {
         let m = columns.count
         let out = y + columns.lowerBound
         var beta: Float = 0
