@@ -18,9 +18,9 @@ import CSmallGemm
 public enum Gemm {
     /// Linear layers of at most this many rows use CSmallGemm's kernel when the CPU has AVX2 and
     /// FMA. Measured here at MiniLM's four shapes, one thread, the same weights every call
-    /// (`Scripts/bench --gemm`): 5.4-6.4x OpenBLAS's GFLOP/s at 1 row, 1.1-1.35x at 16 and 32,
-    /// 0.85-1.07x at 64. In the model the weights come from memory, not cache, which costs
-    /// OpenBLAS's re-packing more: one text per call ran 30% faster with it.
+    /// (`Scripts/bench --gemm`, two runs): 5.4-7.6x OpenBLAS's GFLOP/s at 1 row, 1.07-1.4x at
+    /// 16 and 32, 0.85-1.07x at 64. In the model the weights come from memory, not cache, which
+    /// costs OpenBLAS's re-packing more: one text per call ran 30% faster with it.
     public static let smallKernelRows = 32
 
     /// Whether this CPU runs CSmallGemm's kernel (AVX2 and FMA); else every GEMM is OpenBLAS's.
