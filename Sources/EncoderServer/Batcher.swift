@@ -78,10 +78,24 @@ public final class EmbeddingBatcher: Service, Sendable {
     }
 
     /// Runs `body` on the forward-pass queue and waits for it without blocking a cooperative thread.
+    ///
+    /// The result comes back through a lock, not in the continuation: when the queue finishes
+    /// before the task has suspended, Swift's runtime hands a resumed continuation over with
+    /// atomics that ThreadSanitizer cannot see, and it then reported the forward pass's output as
+    /// raced (CI, 3 reports in one run); the lock is an edge it sees.
     private func onWorkQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            workQueue.async { continuation.resume(with: Result { try body() }) }
+        let outcome = NIOLockedValueBox<Result<T, any Error>?>(nil)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            workQueue.async {
+                let result = Result { try body() }
+                outcome.withLockedValue { $0 = result }
+                continuation.resume()
+            }
         }
+        guard let result = outcome.withLockedValue({ $0 }) else {
+            preconditionFailure("onWorkQueue: resumed without a result")
+        }
+        return try result.get()
     }
 
     // MARK: Service
