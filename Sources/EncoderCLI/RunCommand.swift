@@ -12,6 +12,15 @@ enum LongInputPolicy: String, CaseIterable, ExpressibleByArgument {
     case chunk
     /// Stop (or skip, with --on-error skip) with `FILE:LINE: text has N tokens, more than the model's M`.
     case error
+
+    /// The library's policy, windows sharing `overlap` tokens.
+    func policy(overlap: Int) -> TruncationPolicy {
+        switch self {
+        case .truncate: .truncate
+        case .chunk: .chunk(overlap: overlap)
+        case .error: .error
+        }
+    }
 }
 
 /// What to do with a record that cannot be embedded (invalid UTF-8, bad JSON, missing field or column).
@@ -145,8 +154,8 @@ struct RunCommand: ReportingCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard windowOverlap >= 0 else { throw ValidationError("--window-overlap must be 0 or more") }
         guard maxLineBytes >= 1 else { throw ValidationError("--max-line-bytes must be at least 1") }
-        if longInputs == .chunk, encoding.promptName != nil || encoding.prompt != nil || encoding.dimensions != nil || encoding.normalize {
-            throw ValidationError("--long-inputs chunk cannot be combined with --prompt-name, --prompt, --dimensions or --normalize yet")
+        if longInputs == .chunk, encoding.promptName != nil || (encoding.prompt.map { !$0.isEmpty } ?? false) {
+            throw ValidationError("--long-inputs chunk cannot be combined with --prompt-name or --prompt: a window after the first would hold no prompt")
         }
         let layout: EmbeddingWriter.Layout
         do { layout = try self.layout() } catch { throw ValidationError(String(describing: error)) }
@@ -257,7 +266,9 @@ final class EmbeddingJob {
     init(command: RunCommand, encoder: SentenceEncoder) throws {
         self.command = command
         self.encoder = encoder
-        prepared = try encoder.prepare(command.encoding.options)
+        var options = command.encoding.options
+        options.truncation = command.longInputs.policy(overlap: command.windowOverlap)
+        prepared = try encoder.prepare(options)
         destination = command.destination
         errorsDestination = command.onError == .skip ? destination.map { URL(fileURLWithPath: $0.path + ".errors.jsonl") } : nil
         checkpointURL = destination.map(Checkpoint.url)
@@ -406,11 +417,10 @@ final class EmbeddingJob {
     /// Embeds and writes one chunk, then saves the checkpoint.
     private func process(_ chunk: inout [RawRecord], recordsRead: Int, reader: RecordReader?) throws {
         let parse: (RawRecord) -> ParsedRecord = reader.map { r in { r.parse($0) } } ?? { .text(String(decoding: $0.bytes, as: UTF8.self), id: nil) }
-        let maxLength = encoder.maxSequenceLength
-        var encodings: [Encoding] = []
+        var inputs: [TokenizedInput] = []
         var rows: [RowInfo] = []
         var errors: [UInt8] = []
-        encodings.reserveCapacity(chunk.count)
+        inputs.reserveCapacity(chunk.count)
         rows.reserveCapacity(chunk.count)
 
         func bad(_ raw: RawRecord, _ message: String) throws {
@@ -430,34 +440,22 @@ final class EmbeddingJob {
             case .bad(let message):
                 try bad(raw, message)
             case .text(let text, let id):
-                let encoding: Encoding
-                switch command.longInputs {
-                case .truncate:
-                    encoding = encoder.tokenize(text, prepared: prepared)
-                case .chunk:
-                    encoding = encoder.tokenizeUntruncated(text)
-                case .error:
-                    encoding = encoder.tokenizeUntruncated((prepared.prompt ?? "") + text)
-                    if encoding.ids.count > maxLength {
-                        try bad(raw, "text has \(encoding.ids.count) tokens, more than the model's \(maxLength)")
-                        continue
-                    }
+                switch Result(catching: { () throws(SentenceEmbeddingsError) in try encoder.tokenize(.text(text), prepared: prepared) }) {
+                case .success(let input):
+                    inputs.append(input)
+                    rows.append(RowInfo(index: raw.index, id: id))
+                case .failure(.inputTooLong(_, let tokens, let limit)):
+                    try bad(raw, "text has \(tokens) tokens, more than the model's \(limit)")
+                case .failure(let error):
+                    throw error
                 }
-                encodings.append(encoding)
-                rows.append(RowInfo(index: raw.index, id: id))
             }
         }
         chunk.removeAll(keepingCapacity: true)
 
-        let embeddings: Embeddings
-        if command.longInputs == .chunk {
-            embeddings = try encoder.embedLongInputs(encodings: encodings, overlap: command.windowOverlap)
-            let split = encodings.count { $0.ids.count > maxLength }
-            stats.split += split
-            totals.split += split
-        } else {
-            embeddings = try encoder.embed(encodings: encodings, prepared: prepared)
-        }
+        let embeddings = try encoder.embed(EmbeddingRequest(inputs: inputs, prepared: prepared))
+        stats.split += embeddings.chunkedCount
+        totals.split += embeddings.chunkedCount
         try writer.append(embeddings, rows: rows)
         if !errors.isEmpty { try errorsFile?.write(errors) }
         let tokens = embeddings.tokenCounts.reduce(0, +)

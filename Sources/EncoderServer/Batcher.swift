@@ -2,16 +2,16 @@ import Dispatch
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import SentenceEmbeddings
 import ServiceLifecycle
-import Tokenization
 
 /// Loads the model, warms it up, then merges concurrent requests into batches.
 ///
-/// Requests call ``submit(_:)`` with their tokenized inputs; they wait in a FIFO queue. One batcher
-/// task takes queued requests in order until the next would pass `maxBatchTokens` (the first is
-/// always taken, so an input longer than the budget still runs, alone), runs the forward pass on a
-/// dedicated dispatch queue — never on the event loop or the cooperative pool — and resumes each
-/// request with its rows. So 64 clients sending one sentence each are embedded as one batch,
+/// Requests call ``submit(_:)`` with their inputs tokenized by the library under their own
+/// options; they wait in a FIFO queue. One batcher task takes queued requests in order until the
+/// next would pass `maxBatchTokens` (the first is always taken, so an input longer than the budget
+/// still runs, alone), has the library embed them together on a dedicated dispatch queue — never
+/// on the event loop or the cooperative pool — and resumes each request with its own embeddings. So 64 clients sending one sentence each are embedded as one batch,
 /// as TEI's `core/src/queue.rs` does.
 ///
 /// Backpressure is immediate, as TEI's semaphore: a request whose inputs would bring the pending
@@ -28,9 +28,17 @@ public final class EmbeddingBatcher: Service, Sendable {
     }
 
     struct Job {
-        let encodings: [Encoding]
+        let request: EmbeddingRequest
         let tokens: Int
-        let continuation: CheckedContinuation<EmbeddingRows, any Error>
+        /// Where the batcher leaves the result before it resumes the request: read under a lock,
+        /// for the reason ``onWorkQueue(_:)`` gives.
+        let outcome: NIOLockedValueBox<Result<Embeddings, any Error>?>
+        let continuation: CheckedContinuation<Void, Never>
+
+        func resume(_ result: Result<Embeddings, any Error>) {
+            outcome.withLockedValue { $0 = result }
+            continuation.resume()
+        }
     }
 
     struct State {
@@ -106,8 +114,11 @@ public final class EmbeddingBatcher: Service, Sendable {
         do {
             engine = try await onWorkQueue(load)
             // One real forward pass before /health says 200: the first pass allocates and faults in the weights.
-            let warm = try await onWorkQueue { try engine.embed(encodings: [engine.tokenize("warm up")]) }
-            guard warm.values.allSatisfy({ $0.isFinite }) else {
+            let warm = try await onWorkQueue { () throws -> [Embeddings] in
+                let prepared = try engine.encoder.prepare(EncodingOptions())
+                return try engine.embed([EmbeddingRequest(inputs: [try engine.encoder.tokenize(.text("warm up"), prepared: prepared)], prepared: prepared)])
+            }
+            guard warm.allSatisfy({ $0.values.allSatisfy(\.isFinite) }) else {
                 throw BatcherError.nonFinite("the warm-up pass produced non-finite values; the weights are broken")
             }
         } catch {
@@ -180,22 +191,22 @@ public final class EmbeddingBatcher: Service, Sendable {
     }
 
     private func process(_ jobs: [Job], _ engine: any EmbeddingEngine) async {
-        let encodings = jobs.flatMap(\.encodings)
+        let requests = jobs.map(\.request)
+        let inputs = requests.reduce(0) { $0 + $1.inputs.count }
         let tokens = jobs.reduce(0) { $0 + $1.tokens }
-        metrics.batchInputs.record(Double(encodings.count))
+        metrics.batchInputs.record(Double(inputs))
         metrics.batchTokens.record(Double(tokens))
         let start = ContinuousClock.now
-        let result: Result<EmbeddingRows, any Error>
+        let result: Result<[Embeddings], any Error>
         do {
-            result = .success(try await onWorkQueue { try engine.embed(encodings: encodings) })
+            result = .success(try await onWorkQueue { try engine.embed(requests) })
         } catch {
             result = .failure(error)
         }
         metrics.inference.record(ContinuousClock.now - start)
         metrics.tokensProcessed.increment(by: Int64(tokens))
-        let released = encodings.count
         let pending = state.withLockedValue { s -> Int in
-            s.pendingInputs -= released
+            s.pendingInputs -= inputs
             return s.pendingInputs
         }
         metrics.pendingInputs.set(Double(pending))
@@ -203,53 +214,46 @@ public final class EmbeddingBatcher: Service, Sendable {
         switch result {
         case .failure(let error):
             logger.error("forward pass failed: \(error)")
-            for job in jobs { job.continuation.resume(throwing: BatcherError.engine(String(describing: error))) }
+            for job in jobs { job.resume(.failure(BatcherError.engine(String(describing: error)))) }
         case .success(let all):
-            var row = 0
-            for job in jobs {
-                let n = job.encodings.count
-                let d = all.dimension
-                let values = Array(all.values[(row * d)..<((row + n) * d)])
-                let part = EmbeddingRows(dimension: d, values: values, tokenCounts: Array(all.tokenCounts[row..<(row + n)]))
-                job.continuation.resume(returning: part)
-                row += n
-            }
+            for (job, embeddings) in zip(jobs, all) { job.resume(.success(embeddings)) }
         }
     }
 
     // MARK: Requests
 
-    /// Queues `encodings` for the next batch and returns their embeddings (row `i` for input `i`).
+    /// Queues `request` for the next batch and returns its embeddings (row `i` for input `i`).
     ///
     /// Throws ``APIError`` 503 before the model is ready, 429 when the queue is full, 500 when the
     /// forward pass fails.
-    public func submit(_ encodings: [Encoding]) async throws(APIError) -> EmbeddingRows {
-        let tokens = encodings.reduce(0) { $0 + $1.ids.count }
-        do {
-            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<EmbeddingRows, any Error>) in
-                let outcome: Result<Int, APIError> = state.withLockedValue { s in
-                    guard s.phase == .ready else { return .failure(.unavailable("the model is loading")) }
-                    guard !s.stopping else { return .failure(.unavailable("the server is shutting down")) }
-                    guard s.pendingInputs + encodings.count <= maxPendingInputs else {
-                        return .failure(.overloaded(pending: s.pendingInputs, limit: maxPendingInputs))
-                    }
-                    s.pendingInputs += encodings.count
-                    s.queue.append(Job(encodings: encodings, tokens: tokens, continuation: continuation))
-                    s.waiter?.resume()
-                    s.waiter = nil
-                    return .success(s.pendingInputs)
+    public func submit(_ request: EmbeddingRequest) async throws(APIError) -> Embeddings {
+        let count = request.inputs.count
+        let outcome = NIOLockedValueBox<Result<Embeddings, any Error>?>(nil)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let job = Job(request: request, tokens: request.tokenCount, outcome: outcome, continuation: continuation)
+            let admitted: Result<Int, APIError> = state.withLockedValue { s in
+                guard s.phase == .ready else { return .failure(.unavailable("the model is loading")) }
+                guard !s.stopping else { return .failure(.unavailable("the server is shutting down")) }
+                guard s.pendingInputs + count <= maxPendingInputs else {
+                    return .failure(.overloaded(pending: s.pendingInputs, limit: maxPendingInputs))
                 }
-                switch outcome {
-                case .success(let pending): metrics.pendingInputs.set(Double(pending))
-                case .failure(let error): continuation.resume(throwing: error)
-                }
+                s.pendingInputs += count
+                s.queue.append(job)
+                s.waiter?.resume()
+                s.waiter = nil
+                return .success(s.pendingInputs)
             }
-        } catch let error as APIError {
-            throw error
-        } catch let error as BatcherError {
-            throw .server(error.description)
-        } catch {
-            throw .server(String(describing: error))
+            switch admitted {
+            case .success(let pending): metrics.pendingInputs.set(Double(pending))
+            case .failure(let refusal): job.resume(.failure(refusal))
+            }
+        }
+        guard let result = outcome.withLockedValue({ $0 }) else { preconditionFailure("submit: resumed without a result") }
+        switch result {
+        case .success(let embeddings): return embeddings
+        case .failure(let error as APIError): throw error
+        case .failure(let error as BatcherError): throw .server(error.description)
+        case .failure(let error): throw .server(String(describing: error))
         }
     }
 }

@@ -3,8 +3,8 @@ import Hummingbird
 import NIOCore
 import Logging
 import RequestDecoding
+import SentenceEmbeddings
 import StrictJSON
-import Tokenization
 
 /// The HTTP embedding server: OpenAI's `/v1/embeddings`, TEI's `/embed`, `/tokenize`, `/info`,
 /// plus `/v1/models`, `/health` and `/metrics`.
@@ -130,110 +130,64 @@ public struct EmbeddingServer: Sendable {
         }
     }
 
-    // MARK: Inputs to encodings
+    // MARK: Inputs to library requests
 
-    /// Tokenizes texts (with the prompt prepended) or checks token ids, applying `truncate`.
-    func encodings(
-        _ inputs: EmbedInputs, field: String, prompt: String?, truncate: Bool, engine: any EmbeddingEngine
-    ) throws(APIError) -> [Encoding] {
-        let maxTokens = engine.maxSequenceLength
-        switch inputs {
-        case .texts(let texts):
-            let maxChars = configuration.maxInputCharacters(maxSequenceLength: maxTokens)
-            var result: [Encoding] = []
-            result.reserveCapacity(texts.count)
-            for (i, raw) in texts.enumerated() {
-                let name = texts.count == 1 ? "`\(field)`" : "`\(field)[\(i)]`"
-                var text = prompt.map { $0 + raw } ?? raw
-                let scalars = text.unicodeScalars.count
-                if scalars > maxChars {
-                    // TEI's pre-tokenization cap, cut on a scalar boundary (TEI's byte-index cut can silently do nothing).
-                    guard truncate else {
-                        throw .validation("\(name) must have less than \(maxChars) characters. Given: \(scalars)")
-                    }
-                    var view = String.UnicodeScalarView()
-                    view.append(contentsOf: text.unicodeScalars.prefix(maxChars))
-                    text = String(view)
-                }
-                let encoding = engine.tokenize(text)
-                if encoding.overflowed, !truncate {
-                    throw .validation(
-                        "\(name) must have at most \(maxTokens) tokens. Given: \(engine.untruncatedTokenCount(text)); send `truncate: true` (or start the server with --auto-truncate) to cut it")
-                }
-                result.append(encoding)
-            }
-            return result
-        case .ids(let lists):
-            let vocabulary = engine.vocabularySize
-            var result: [Encoding] = []
-            for (i, list) in lists.enumerated() {
-                let name = lists.count == 1 ? "`\(field)`" : "`\(field)[\(i)]`"
-                if let j = list.firstIndex(where: { $0 < 0 || $0 >= vocabulary }) {
-                    throw .validation("\(name)[\(j)] = \(list[j]) is not a token id of this model (ids are 0..<\(vocabulary))")
-                }
-                // The ids are the sequence the model sees, as /tokenize returns it; [CLS] and [SEP]
-                // are added when missing, as TEI's decode-then-encode does.
-                var ids = list.map { Int32($0) }
-                if ids.first != engine.classifierID { ids.insert(engine.classifierID, at: 0) }
-                if ids.count < 2 || ids.last != engine.separatorID { ids.append(engine.separatorID) }
-                var overflowed = false
-                if ids.count > maxTokens {
-                    guard truncate else {
-                        throw .validation("\(name) must have at most \(maxTokens) tokens. Given: \(ids.count)")
-                    }
-                    ids = Array(ids.prefix(maxTokens - 1)) + [engine.separatorID]
-                    overflowed = true
-                }
-                result.append(Encoding(
-                    ids: ids, typeIds: Array(repeating: 0, count: ids.count),
-                    tokens: ids.map { engine.tokenText($0) ?? "" },
-                    offsets: Array(repeating: 0..<0, count: ids.count),
-                    attentionMask: Array(repeating: 1, count: ids.count), overflowed: overflowed))
-            }
-            return result
+    /// The request's inputs tokenized by the library under `options`, its errors in TEI's words.
+    /// The server checks only what bounds its own work: the characters of a text that must not be
+    /// truncated, before tokenizing it (TEI's `max_input_length × 250` pre-check).
+    func libraryRequest(
+        _ inputs: EmbedInputs, field: String, options: EncodingOptions, encoder: SentenceEncoder
+    ) throws(APIError) -> EmbeddingRequest {
+        let prepared = try prepare(options, encoder: encoder)
+        let list: [EncoderInput] = switch inputs {
+        case .texts(let texts): texts.map(EncoderInput.text)
+        case .ids(let lists): lists.map { .tokenIDs($0.map { Int(clamping: $0) }) }
         }
+        let maxChars = configuration.maxInputCharacters(maxSequenceLength: encoder.maxSequenceLength)
+        var tokenized: [TokenizedInput] = []
+        tokenized.reserveCapacity(list.count)
+        for (i, input) in list.enumerated() {
+            let name = list.count == 1 ? "`\(field)`" : "`\(field)[\(i)]`"
+            if options.truncation == .error, case .text(let text) = input {
+                let scalars = (prepared.prompt ?? "").unicodeScalars.count + text.unicodeScalars.count
+                guard scalars <= maxChars else {
+                    throw .validation("\(name) must have less than \(maxChars) characters. Given: \(scalars)")
+                }
+            }
+            do {
+                tokenized.append(try encoder.tokenize(input, prepared: prepared))
+            } catch .inputTooLong(_, let tokens, let limit) {
+                throw .validation(
+                    "\(name) must have at most \(limit) tokens. Given: \(tokens); send `truncate: true` (or start the server with --auto-truncate) to cut it")
+            } catch .invalidTokenID(_, let position, let id, let size) {
+                throw .validation("\(name)[\(position)] = \(id) is not a token id of this model (ids are 0..<\(size))")
+            } catch {
+                throw .validation(error.description)
+            }
+        }
+        return EmbeddingRequest(inputs: tokenized, prepared: prepared)
     }
 
-    /// The prompt text for `name`, or the model's default prompt when no name is given.
-    func prompt(named name: String?, engine: any EmbeddingEngine) throws(APIError) -> String? {
-        guard let name else { return engine.defaultPromptName.flatMap { engine.prompts[$0] } }
-        guard let text = engine.prompts[name] else {
-            let available = engine.prompts.keys.sorted()
+    /// `options` resolved by the library; an unknown prompt name or impossible dimensions is a 422.
+    func prepare(_ options: EncodingOptions, encoder: SentenceEncoder) throws(APIError) -> PreparedEncoding {
+        do { return try encoder.prepare(options) } catch .unknownPromptName(let name, let known) {
             throw .validation(
                 "prompt_name `\(name)` is not one of the model's prompts; available: "
-                    + (available.isEmpty ? "none (config_sentence_transformers.json defines no prompts)" : available.joined(separator: ", ")))
+                    + (known.isEmpty ? "none (config_sentence_transformers.json defines no prompts)" : known.joined(separator: ", ")))
+        } catch {
+            throw .validation(error.description)
         }
-        return text
     }
 
-    /// Embeds through the batcher and shapes the rows: truncated to `dimensions`, L2-normalized when
-    /// asked, checked finite.
-    func embedRows(
-        _ encodings: [Encoding], dimensions: Int?, normalize: Bool
-    ) async throws(APIError) -> (rows: [ArraySlice<Float>], tokens: Int) {
-        let embeddings = try await batcher.submit(encodings)
-        metrics.inputsReceived.increment(by: Int64(encodings.count))
-        let d = dimensions ?? embeddings.dimension
-        var rows: [ArraySlice<Float>] = []
-        rows.reserveCapacity(embeddings.count)
-        for i in 0..<embeddings.count {
-            var row = Array(embeddings[i].prefix(d))
-            if normalize { Self.normalizeL2(&row) }
-            // JSON has no NaN or infinity; a non-finite vector is the model's failure, not the client's.
-            guard row.allSatisfy({ $0.isFinite }) else {
-                throw .server("the model produced non-finite values for input \(i); the vector is not returned")
-            }
-            rows.append(row[...])
+    /// Embeds through the batcher; every row checked finite (JSON has no NaN or infinity).
+    func embed(_ request: EmbeddingRequest) async throws(APIError) -> Embeddings {
+        let embeddings = try await batcher.submit(request)
+        metrics.inputsReceived.increment(by: Int64(embeddings.count))
+        // A non-finite vector is the model's failure, not the client's.
+        if let i = (0..<embeddings.count).first(where: { !embeddings[$0].allSatisfy(\.isFinite) }) {
+            throw .server("the model produced non-finite values for input \(i); the vector is not returned")
         }
-        return (rows, embeddings.tokenCounts.reduce(0, +))
-    }
-
-    /// `x / max(‖x‖₂, 1e-12)`, torch.nn.functional.normalize as sentence-transformers' Normalize uses it.
-    static func normalizeL2(_ v: inout [Float]) {
-        var sum: Float = 0
-        for x in v { sum += x * x }
-        let norm = max(sum.squareRoot(), 1e-12)
-        for i in v.indices { v[i] /= norm }
+        return embeddings
     }
 
     // MARK: Routes
@@ -241,10 +195,12 @@ public struct EmbeddingServer: Sendable {
     /// OpenAI `POST /v1/embeddings`.
     ///
     /// The vectors are the model pipeline's (unit length when it ends with Normalize). With
-    /// `dimensions` they are truncated and, for normalizing models, re-normalized: OpenAI documents
-    /// unit-length vectors for `dimensions`, and TEI truncates then normalizes. sentence-transformers'
-    /// `truncate_dim` does not re-normalize; cosine similarities are the same either way.
+    /// `dimensions` below what the model produces they are truncated and, for normalizing models,
+    /// re-normalized: OpenAI documents unit-length vectors for `dimensions`, and TEI truncates then
+    /// normalizes. sentence-transformers' `truncate_dim` does not re-normalize; cosine similarities
+    /// are the same either way.
     func openAIEmbeddings(_ reader: RequestReader, _ engine: any EmbeddingEngine) async throws(APIError) -> [UInt8] {
+        let encoder = engine.encoder
         let inputs = try reader.inputs("input", maxCount: configuration.maxClientBatchSize)
         let format = try reader.string("encoding_format") ?? "float"
         guard format == "float" || format == "base64" else {
@@ -252,20 +208,22 @@ public struct EmbeddingServer: Sendable {
         }
         _ = try reader.string("model")  // any name is accepted (one model is served), but it must be a string
         _ = try reader.string("user")
-        let dimensions = try reader.dimensions(maximum: engine.dimension)
-        let prompt = try prompt(named: nil, engine: engine)
-        let encodings = try encodings(inputs, field: "input", prompt: prompt, truncate: configuration.autoTruncate, engine: engine)
-        let renormalize = dimensions != nil && dimensions! < engine.dimension && engine.normalizes
-        let (rows, tokens) = try await embedRows(encodings, dimensions: dimensions, normalize: renormalize)
+        let dimensions = try reader.dimensions(maximum: encoder.fullDimension)
+        let options = EncodingOptions(
+            dimensions: dimensions,
+            normalize: dimensions.map { $0 < encoder.fullDimension && encoder.normalizes } ?? false,
+            truncation: configuration.autoTruncate ? .truncate : .error)
+        let embeddings = try await embed(try libraryRequest(inputs, field: "input", options: options, encoder: encoder))
 
-        var out = JSONOutput(capacity: rows.count * (rows.first?.count ?? 0) * 12 + 200)
+        var out = JSONOutput(capacity: embeddings.values.count * 12 + 200)
         out.raw("{\"object\":\"list\",\"data\":[")
-        for (i, row) in rows.enumerated() {
+        for i in 0..<embeddings.count {
             if i > 0 { out.raw(",") }
             out.raw("{\"object\":\"embedding\",\"index\":\(i),\"embedding\":")
-            if format == "base64" { out.base64Floats(row) } else { out.floats(row) }
+            if format == "base64" { out.base64Floats(embeddings[i]) } else { out.floats(embeddings[i]) }
             out.raw("}")
         }
+        let tokens = embeddings.tokenCounts.reduce(0, +)
         out.raw("],\"model\":")
         out.string(configuration.modelID)
         out.raw(",\"usage\":{\"prompt_tokens\":\(tokens),\"total_tokens\":\(tokens)}}")
@@ -280,22 +238,23 @@ public struct EmbeddingServer: Sendable {
     /// Normalize, because the library does not expose the pooled vector before that module (TEI
     /// would return it un-normalized).
     func teiEmbed(_ reader: RequestReader, _ engine: any EmbeddingEngine) async throws(APIError) -> [UInt8] {
+        let encoder = engine.encoder
         let inputs = try reader.inputs("inputs", maxCount: configuration.maxClientBatchSize)
         let normalize = try reader.bool("normalize") ?? true
         let truncate = try reader.bool("truncate") ?? configuration.autoTruncate
         if let direction = try reader.string("truncation_direction"), direction.lowercased() != "right" {
             throw .validation("`truncation_direction` \(JSONWriter.quoted(direction)) is not supported; only \"right\" (sentence-transformers' truncation) is")
         }
-        let dimensions = try reader.dimensions(maximum: engine.dimension)
-        let prompt = try prompt(named: try reader.string("prompt_name"), engine: engine)
-        let encodings = try encodings(inputs, field: "inputs", prompt: prompt, truncate: truncate, engine: engine)
-        let (rows, _) = try await embedRows(encodings, dimensions: dimensions, normalize: normalize)
+        let options = EncodingOptions(
+            promptName: try reader.string("prompt_name"), dimensions: try reader.dimensions(maximum: encoder.fullDimension),
+            normalize: normalize, truncation: truncate ? .truncate : .error)
+        let embeddings = try await embed(try libraryRequest(inputs, field: "inputs", options: options, encoder: encoder))
 
-        var out = JSONOutput(capacity: rows.count * (rows.first?.count ?? 0) * 12 + 8)
+        var out = JSONOutput(capacity: embeddings.values.count * 12 + 8)
         out.raw("[")
-        for (i, row) in rows.enumerated() {
+        for i in 0..<embeddings.count {
             if i > 0 { out.raw(",") }
-            out.floats(row)
+            out.floats(embeddings[i])
         }
         out.raw("]")
         return out.bytes
@@ -304,20 +263,22 @@ public struct EmbeddingServer: Sendable {
     /// TEI `POST /tokenize`: for each input, its tokens as `{id, text, special, start, stop}` with
     /// UTF-8 byte offsets into the input (the prompt included, as TEI), truncated at the model's length.
     func teiTokenize(_ reader: RequestReader, _ engine: any EmbeddingEngine) throws(APIError) -> [UInt8] {
+        let encoder = engine.encoder
         let inputs = try reader.inputs("inputs", maxCount: configuration.maxClientBatchSize)
         guard case .texts(let texts) = inputs else { throw .validation("`inputs` must be a string or an array of strings") }
         let addSpecial = try reader.bool("add_special_tokens") ?? true
-        let prompt = try prompt(named: try reader.string("prompt_name"), engine: engine)
+        let prompt = try prepare(EncodingOptions(promptName: try reader.string("prompt_name")), encoder: encoder).prompt
+        let maxChars = configuration.maxInputCharacters(maxSequenceLength: encoder.maxSequenceLength)
+        let cls = encoder.tokenizer.classifierID, sep = encoder.tokenizer.separatorID
         var out = JSONOutput()
         out.raw("[")
         for (i, raw) in texts.enumerated() {
             if i > 0 { out.raw(",") }
-            let text = prompt.map { $0 + raw } ?? raw
-            let maxChars = configuration.maxInputCharacters(maxSequenceLength: engine.maxSequenceLength)
+            let text = (prompt ?? "") + raw
             guard text.unicodeScalars.count <= maxChars else {
                 throw .validation("`inputs` must have less than \(maxChars) characters. Given: \(text.unicodeScalars.count)")
             }
-            let encoding = engine.tokenize(text)
+            let encoding = encoder.tokenize(raw, prompt: prompt)
             // Scalar offset -> UTF-8 byte offset.
             var byteOffsets: [Int] = [0]
             byteOffsets.reserveCapacity(text.unicodeScalars.count + 1)
@@ -326,7 +287,7 @@ public struct EmbeddingServer: Sendable {
             var first = true
             for k in 0..<encoding.count {
                 let id = encoding.ids[k]
-                let special = (k == 0 && id == engine.classifierID) || (k == encoding.count - 1 && id == engine.separatorID)
+                let special = (k == 0 && id == cls) || (k == encoding.count - 1 && id == sep)
                 if special && !addSpecial { continue }
                 if !first { out.raw(",") }
                 first = false
@@ -366,18 +327,18 @@ public struct EmbeddingServer: Sendable {
 
     /// `GET /info`: TEI's info fields (and the embedding dimension). 503 while loading.
     func info() -> Response {
-        guard let engine = batcher.engine else { return readinessError().response }
+        guard let encoder = batcher.engine?.encoder else { return readinessError().response }
         let c = configuration
         var out = JSONOutput()
         out.raw("{\"model_id\":")
         out.string(c.modelID)
         out.raw(",\"model_sha\":null,\"model_dtype\":\"float32\",\"model_type\":{\"embedding\":{\"pooling\":")
-        out.string(engine.poolingName)
-        out.raw("}},\"dimension\":\(engine.dimension),\"normalized\":\(engine.normalizes)")
-        out.raw(",\"max_concurrent_requests\":\(c.maxPendingInputs),\"max_input_length\":\(engine.maxSequenceLength)")
+        out.string(encoder.pooling.modes.map(\.rawValue).joined(separator: "+"))
+        out.raw("}},\"dimension\":\(encoder.dimension),\"normalized\":\(encoder.normalizes)")
+        out.raw(",\"max_concurrent_requests\":\(c.maxPendingInputs),\"max_input_length\":\(encoder.maxSequenceLength)")
         out.raw(",\"max_batch_tokens\":\(c.maxBatchTokens),\"max_batch_requests\":null,\"max_client_batch_size\":\(c.maxClientBatchSize)")
         out.raw(",\"auto_truncate\":\(c.autoTruncate),\"prompts\":[")
-        out.raw(engine.prompts.keys.sorted().map { JSONWriter.quoted($0) }.joined(separator: ","))
+        out.raw(encoder.sentenceConfig.prompts.keys.sorted().map { JSONWriter.quoted($0) }.joined(separator: ","))
         out.raw("],\"version\":")
         out.string(c.version)
         out.raw("}")

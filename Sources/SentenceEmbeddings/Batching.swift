@@ -1,4 +1,4 @@
-// How `SentenceEncoder.embed(encodings:)` splits work: length-sorted, token-budgeted batches
+// How `SentenceEncoder.embed(_:)` splits work: length-sorted, token-budgeted batches
 // handed to a few workers of our own, each running whole forward passes with OpenBLAS set to
 // one thread (research/performance.md §0.4, §3: two independent single-threaded workers reach
 // ~144 GFLOP/s at M >= 256 on this class of machine, 12-18 % more than OpenBLAS's own
@@ -117,10 +117,10 @@ extension SentenceEncoder {
         }
     }
 
-    /// Forward passes and pooling for `embed(encodings:poolingSkip:output:)`: fills `values`
-    /// [count x pooling.outputDimension] with pooled (not yet post-processed) vectors, each
-    /// text's first `poolingSkip` rows left out of pooling.
-    func embedBatches(_ encodings: [Encoding], poolingSkip: Int, into values: inout [Float]) throws(BertError) {
+    /// Forward passes and pooling for `embed(_:)`: fills `values` [count x pooling.outputDimension]
+    /// with pooled (not yet post-processed) vectors, sequence `i`'s first `poolingSkips[i]` rows
+    /// left out of pooling.
+    func embedBatches(_ encodings: [Encoding], poolingSkips: [Int], into values: inout [Float]) throws(BertError) {
         let d = pooling.outputDimension
         let plan = BatchPlan.make(lengths: encodings.map(\.ids.count), maxBatchTokens: options.maxBatchTokens,
                                   workers: options.threads)
@@ -145,7 +145,7 @@ extension SentenceEncoder {
                     hidden.values.withUnsafeBufferPointer { h in
                         for (k, i) in members.enumerated() {
                             let row = UnsafeMutableBufferPointer(rebasing: out.base[(i * d)..<((i + 1) * d)])
-                            pooling.pool(h, rows: hidden.sequenceRanges[k], skip: poolingSkip, into: row)
+                            pooling.pool(h, rows: hidden.sequenceRanges[k], skip: poolingSkips[i], into: row)
                         }
                     }
                 }

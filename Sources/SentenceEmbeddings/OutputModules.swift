@@ -28,17 +28,14 @@ extension SentenceEncoder {
         return layers
     }
 
-    /// Runs the output modules on `count` pooled rows ([count x pooling.outputDimension]), then
-    /// truncates and optionally normalizes as `SentenceTransformer.encode` does
-    /// (`_encode_inference`: `truncate_embeddings(out_features["sentence_embedding"], truncate_dim)`
-    /// after all modules, then `torch.nn.functional.normalize(embeddings, p=2, dim=1)` when
-    /// `normalize_embeddings`). A truncated vector of a model ending in Normalize is therefore
-    /// not unit length unless `normalize` is asked for.
-    func postprocess(pooled: [Float], count: Int, _ plan: OutputPlan) -> [Float] {
+    /// Runs the output modules (Dense, Normalize, in modules.json order) on `count` pooled rows
+    /// ([count x pooling.outputDimension]), giving [count x fullDimension].
+    func runOutputModules(pooled: [Float], count: Int) -> [Float] {
         let pooledWidth = pooling.outputDimension
-        precondition(pooled.count == count * pooledWidth && plan.dimensions >= 1 && plan.dimensions <= fullDimension)
-        if outputLayers.isEmpty && plan.dimensions == pooledWidth && !plan.normalize { return pooled }
-        var result = [Float](repeating: 0, count: count * plan.dimensions)
+        precondition(pooled.count == count * pooledWidth)
+        if outputLayers.isEmpty { return pooled }
+        let width = fullDimension
+        var result = [Float](repeating: 0, count: count * width)
         // Wide enough for every intermediate width (a middle Dense may be the widest).
         let widest = outputLayers.reduce(pooledWidth) { w, layer in
             if case .dense(let d) = layer { Swift.max(w, d.config.outFeatures) } else { w }
@@ -65,12 +62,54 @@ extension SentenceEncoder {
                             swap(&current, &next)
                         }
                     }
-                    let row = UnsafeMutableBufferPointer(rebasing: out[(r * plan.dimensions)..<((r + 1) * plan.dimensions)])
-                    for j in 0..<plan.dimensions { row[j] = current[j] }
-                    if plan.normalize { normalizeL2(row) }
+                    for j in 0..<width { out[r * width + j] = current[j] }
                 }
             }
         }
         return result
+    }
+
+    /// One request's embeddings from the module outputs `rows` ([sequences x fullDimension]),
+    /// its first sequence at row `first`: each chunked input's windows averaged by token count
+    /// (re-normalized when the model normalizes), then truncated and optionally normalized as
+    /// `SentenceTransformer.encode` does (`_encode_inference`:
+    /// `truncate_embeddings(out_features["sentence_embedding"], truncate_dim)` after all modules,
+    /// then `torch.nn.functional.normalize(embeddings, p=2, dim=1)` when `normalize_embeddings`).
+    /// A truncated vector of a model ending in Normalize is therefore not unit length unless
+    /// `normalize` is asked for.
+    func finish(_ rows: [Float], from first: Int, _ request: EmbeddingRequest) -> Embeddings {
+        let width = fullDimension
+        let plan = request.prepared.plan
+        precondition(plan.dimensions >= 1 && plan.dimensions <= width)
+        let inputs = request.inputs
+        var values = [Float](repeating: 0, count: inputs.count * plan.dimensions)
+        var average = [Float](repeating: 0, count: width)
+        rows.withUnsafeBufferPointer { all in
+            values.withUnsafeMutableBufferPointer { out in
+                var row = first
+                for (i, input) in inputs.enumerated() {
+                    let target = UnsafeMutableBufferPointer(rebasing: out[(i * plan.dimensions)..<((i + 1) * plan.dimensions)])
+                    if input.windows.count == 1 {
+                        for j in 0..<plan.dimensions { target[j] = all[row * width + j] }
+                    } else {
+                        for j in 0..<width { average[j] = 0 }
+                        var weight: Float = 0
+                        for (w, window) in input.windows.enumerated() {
+                            let n = Float(window.count)
+                            weight += n
+                            for j in 0..<width { average[j] += n * all[(row + w) * width + j] }
+                        }
+                        for j in 0..<width { average[j] /= weight }
+                        if normalizes { average.withUnsafeMutableBufferPointer { normalizeL2($0) } }
+                        for j in 0..<plan.dimensions { target[j] = average[j] }
+                    }
+                    if plan.normalize { normalizeL2(target) }
+                    row += input.windows.count
+                }
+            }
+        }
+        return Embeddings(
+            dimension: plan.dimensions, values: values, tokenCounts: inputs.map(\.tokenCount),
+            truncatedCount: inputs.count { $0.truncated }, chunkedCount: inputs.count { $0.chunked })
     }
 }

@@ -31,6 +31,13 @@ public enum SentenceEmbeddingsError: Error, CustomStringConvertible, Sendable {
     case unknownPromptName(name: String, known: [String])
     /// Truncation to a number of dimensions outside 1...available.
     case invalidDimensions(requested: Int, available: Int)
+    /// Options that cannot be combined or are out of range.
+    case invalidOptions(String)
+    /// An input longer than the model's maximum sequence length under ``TruncationPolicy/error``
+    /// (`index`: its place among the inputs of one call, when known).
+    case inputTooLong(index: Int?, tokens: Int, limit: Int)
+    /// A token id outside the model's vocabulary, at `position` of input `index`.
+    case invalidTokenID(index: Int?, position: Int, id: Int, vocabularySize: Int)
 
     public var description: String {
         switch self {
@@ -56,6 +63,23 @@ public enum SentenceEmbeddingsError: Error, CustomStringConvertible, Sendable {
                 : "prompt name \"\(name)\" is unknown; this model's prompts are: \(known.map { "\"\($0)\"" }.joined(separator: ", "))"
         case .invalidDimensions(let requested, let available):
             "cannot truncate embeddings to \(requested) dimensions: choose 1...\(available) (the model produces \(available) values)"
+        case .invalidOptions(let message):
+            message
+        case .inputTooLong(let index, let tokens, let limit):
+            "\(Self.input(index))has \(tokens) tokens, more than the model's \(limit); truncate it or embed it in chunks"
+        case .invalidTokenID(let index, let position, let id, let size):
+            "\(Self.input(index))token \(position) is \(id), not a token id of this model (ids are 0..<\(size))"
+        }
+    }
+
+    private static func input(_ index: Int?) -> String { index.map { "input \($0) " } ?? "the input " }
+
+    /// The same error naming input `index` of a call.
+    func at(index: Int) -> SentenceEmbeddingsError {
+        switch self {
+        case .inputTooLong(_, let tokens, let limit): .inputTooLong(index: index, tokens: tokens, limit: limit)
+        case .invalidTokenID(_, let position, let id, let size): .invalidTokenID(index: index, position: position, id: id, vocabularySize: size)
+        default: self
         }
     }
 }

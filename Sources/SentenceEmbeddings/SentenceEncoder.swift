@@ -172,7 +172,7 @@ public final class SentenceEncoder: Sendable {
     /// The token ids the model sees for `text` without a prompt (lowercased when
     /// sentence_bert_config.json says `do_lower_case`), truncated to ``maxSequenceLength``.
     public func tokenize(_ text: String) -> Encoding {
-        tokenizer.encode(text, maxLength: maxSequenceLength)
+        tokenize(text, prompt: nil)
     }
 
     /// Embeds each text with the model's default prompt and dimensions; row `i` belongs to `texts[i]`.
@@ -185,29 +185,95 @@ public final class SentenceEncoder: Sendable {
         try encode([text])[0]
     }
 
+    /// Embeds each text with `options`; row `i` belongs to `texts[i]`.
+    public func encode(_ texts: [String], options: EncodingOptions) throws(SentenceEmbeddingsError) -> [[Float]] {
+        let batch = try embed(texts.map(EncoderInput.text), options: options)
+        return (0..<batch.count).map { Array(batch[$0]) }
+    }
+
+    /// Embeds each text after the model's prompt named `promptName` (e.g. "query").
+    public func encode(_ texts: [String], promptName: String) throws(SentenceEmbeddingsError) -> [[Float]] {
+        try encode(texts, options: EncodingOptions(promptName: promptName))
+    }
+
+    /// Embeds each text after the literal `prompt` (e.g. "query: ").
+    public func encode(_ texts: [String], prompt: String) throws(SentenceEmbeddingsError) -> [[Float]] {
+        try encode(texts, options: EncodingOptions(prompt: prompt))
+    }
+
     /// Embeds `texts` into one row-major matrix, with token counts for reporting, using the
     /// model's default prompt (`default_prompt_name`) and dimensions (`truncate_dim`).
     public func embed(_ texts: [String]) throws(SentenceEmbeddingsError) -> Embeddings {
-        try embed(texts, options: EncodingOptions())
+        try embed(texts.map(EncoderInput.text), options: EncodingOptions())
     }
 
-    /// Embeds already tokenized texts (from ``tokenize(_:)`` or ``tokenize(_:prompt:)``), all prompt
-    /// tokens included in pooling, at the default dimensions.
-    public func embed(encodings: [Encoding]) throws(SentenceEmbeddingsError) -> Embeddings {
-        try embed(encodings: encodings, poolingSkip: 0, output: OutputPlan(dimensions: dimension, normalize: false))
+    /// Embeds `texts` with `options` into one row-major matrix.
+    public func embed(_ texts: [String], options: EncodingOptions) throws(SentenceEmbeddingsError) -> Embeddings {
+        try embed(texts.map(EncoderInput.text), options: options)
     }
 
-    /// The batching loop: forward passes over groups of similar length, pooling each text's rows
-    /// (leaving out its first `poolingSkip` rows), then the output modules (``postprocess``).
-    func embed(encodings: [Encoding], poolingSkip: Int, output: OutputPlan) throws(SentenceEmbeddingsError) -> Embeddings {
-        var values = [Float](repeating: 0, count: encodings.count * pooling.outputDimension)
+    /// Embeds `inputs` (texts or token ids) with `options` into one row-major matrix: the one path
+    /// every caller (`encoder run`, the batch job, the server) goes through, in steps:
+    /// ``prepare(_:)``, ``tokenize(_:prepared:)`` per input, ``embed(_:)``.
+    /// An input error names the input's index.
+    public func embed(_ inputs: [EncoderInput], options: EncodingOptions) throws(SentenceEmbeddingsError) -> Embeddings {
+        let prepared = try prepare(options)
+        var tokenized: [TokenizedInput] = []
+        tokenized.reserveCapacity(inputs.count)
+        for (i, input) in inputs.enumerated() {
+            do { tokenized.append(try tokenize(input, prepared: prepared)) } catch { throw error.at(index: i) }
+        }
+        return try embed(EmbeddingRequest(inputs: tokenized, prepared: prepared))
+    }
+
+    /// Embeds one request's tokenized inputs.
+    public func embed(_ request: EmbeddingRequest) throws(SentenceEmbeddingsError) -> Embeddings {
+        try embed([request])[0]
+    }
+
+    /// Embeds several requests, each under its own options, in one set of forward passes (the
+    /// server's dynamic batching): result `k` belongs to `requests[k]` and is the same, bit for
+    /// bit, as embedding that request alone.
+    ///
+    /// Forward passes over groups of similar length, pooling each sequence's rows (leaving out a
+    /// text's prompt tokens when they are not pooled), the output modules, then per input the
+    /// average of its windows and the request's truncation and normalization.
+    public func embed(_ requests: [EmbeddingRequest]) throws(SentenceEmbeddingsError) -> [Embeddings] {
+        var sequences: [Encoding] = []
+        var skips: [Int] = []
+        for request in requests {
+            for input in request.inputs {
+                for (w, window) in input.windows.enumerated() {
+                    sequences.append(window)
+                    skips.append(w == 0 ? input.poolingSkip : 0)
+                }
+            }
+        }
+        var pooled = [Float](repeating: 0, count: sequences.count * pooling.outputDimension)
         // Length-sorted, token-budgeted batches on Options.threads workers (Batching.swift).
-        do { try embedBatches(encodings, poolingSkip: poolingSkip, into: &values) } catch { throw .model(error) }
-        return Embeddings(
-            dimension: output.dimensions, values: postprocess(pooled: values, count: encodings.count, output),
-            tokenCounts: encodings.map(\.ids.count),
-            truncatedCount: encodings.count { $0.overflowed })
+        do { try embedBatches(sequences, poolingSkips: skips, into: &pooled) } catch { throw .model(error) }
+        let rows = runOutputModules(pooled: pooled, count: sequences.count)
+        var first = 0
+        return requests.map { request in
+            let e = finish(rows, from: first, request)
+            first += request.inputs.reduce(0) { $0 + $1.windows.count }
+            return e
+        }
     }
+}
+
+/// Inputs tokenized under one set of options, ready for ``SentenceEncoder/embed(_:)-(EmbeddingRequest)``.
+public struct EmbeddingRequest: Sendable {
+    public let inputs: [TokenizedInput]
+    public let prepared: PreparedEncoding
+
+    public init(inputs: [TokenizedInput], prepared: PreparedEncoding) {
+        self.inputs = inputs
+        self.prepared = prepared
+    }
+
+    /// The tokens the forward passes run for this request (every window counted).
+    public var tokenCount: Int { inputs.reduce(0) { $0 + $1.windows.reduce(0) { $0 + $1.count } } }
 }
 
 /// Embeddings of several texts as one row-major matrix [count x dimension].
@@ -219,6 +285,17 @@ public struct Embeddings: Sendable {
     public let tokenCounts: [Int]
     /// How many texts were cut at the maximum sequence length.
     public let truncatedCount: Int
+    /// How many texts were embedded as several windows (``TruncationPolicy/chunk(overlap:)``).
+    public let chunkedCount: Int
+
+    public init(dimension: Int, values: [Float], tokenCounts: [Int], truncatedCount: Int, chunkedCount: Int) {
+        precondition(values.count == dimension * tokenCounts.count, "Embeddings: \(values.count) values for \(tokenCounts.count) rows of \(dimension)")
+        self.dimension = dimension
+        self.values = values
+        self.tokenCounts = tokenCounts
+        self.truncatedCount = truncatedCount
+        self.chunkedCount = chunkedCount
+    }
 
     public var count: Int { tokenCounts.count }
 

@@ -2,6 +2,7 @@ import Bert
 import Foundation
 import SafeTensors
 import Testing
+import TestSupport
 
 @Suite struct WeightBindingTests {
     @Test func bindsAndListsUnexpectedTensors() throws {

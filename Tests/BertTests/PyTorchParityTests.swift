@@ -1,6 +1,7 @@
 import Bert
 import Foundation
 import Testing
+import TestSupport
 
 /// all-MiniLM-L6-v2 against transformers' BertModel (goldens from Scripts/generate-bert-goldens.py).
 @Suite struct PyTorchParityTests {

@@ -67,12 +67,7 @@ func randomInput(length: Int, vocab: Int, seed: UInt64, pair: Bool = false) -> B
     return BertInput(ids: ids, typeIds: types)
 }
 
-/// Cosine similarity of two equal-length vectors, in Double.
-func cosine(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
-    var dot = 0.0, na = 0.0, nb = 0.0
-    for (x, y) in zip(a, b) { dot += Double(x) * Double(y); na += Double(x) * Double(x); nb += Double(y) * Double(y) }
-    return dot / (na.squareRoot() * nb.squareRoot())
-}
+
 
 func maxAbsDiff(_ a: some Collection<Float>, _ b: some Collection<Float>) -> Float {
     zip(a, b).map { abs($0 - $1) }.max() ?? 0

@@ -3,9 +3,10 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import SentenceEmbeddings
 import ServiceLifecycle
 import Testing
-import Tokenization
+import TestSupport
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -246,24 +247,14 @@ final class FlakyEngine: EmbeddingEngine, @unchecked Sendable {
         poisoned = try TestEngine(poison: true)
     }
 
-    var dimension: Int { base.dimension }
-    var maxSequenceLength: Int { base.maxSequenceLength }
-    var vocabularySize: Int { base.vocabularySize }
-    var normalizes: Bool { base.normalizes }
-    var poolingName: String { base.poolingName }
-    var prompts: [String: String] { [:] }
-    var defaultPromptName: String? { nil }
-    var classifierID: Int32 { base.classifierID }
-    var separatorID: Int32 { base.separatorID }
-    func tokenize(_ text: String) -> Encoding { base.tokenize(text) }
-    func untruncatedTokenCount(_ text: String) -> Int { base.untruncatedTokenCount(text) }
-    func tokenText(_ id: Int32) -> String? { base.tokenText(id) }
-    func embed(encodings: [Encoding]) throws -> EmbeddingRows {
+    var encoder: SentenceEncoder { base.encoder }
+
+    func embed(_ requests: [EmbeddingRequest]) throws -> [Embeddings] {
         let n = lock.withLock { () -> Int in
             calls += 1
             return calls
         }
-        return n == 1 ? try base.embed(encodings: encodings) : try poisoned.embed(encodings: encodings)
+        return n == 1 ? try base.embed(requests) : try poisoned.embed(requests)
     }
 }
 

@@ -6,29 +6,7 @@ import Logging
 import NIOConcurrencyHelpers
 import SentenceEmbeddings
 import Testing
-import Tokenization
-
-enum TestPaths {
-    static let repository = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let defaultModel = repository.appendingPathComponent("Models/all-MiniLM-L6-v2")
-}
-
-/// The real all-MiniLM-L6-v2, loaded once. Missing is a failure, never a skip (Scripts/test fetches it).
-enum DefaultModel {
-    static let encoder: Result<SentenceEncoder, any Error> = Result {
-        guard FileManager.default.fileExists(atPath: TestPaths.defaultModel.appendingPathComponent("model.safetensors").path) else {
-            throw Missing()
-        }
-        return try SentenceEncoder(contentsOf: TestPaths.defaultModel)
-    }
-
-    struct Missing: Error, CustomStringConvertible {
-        var description: String { "\(TestPaths.defaultModel.path) is missing: run Scripts/fetch-model (Scripts/test does)" }
-    }
-
-    static func load() throws -> SentenceEncoder { try encoder.get() }
-}
+import TestSupport
 
 /// A gate that blocking code waits on until the test opens it.
 final class Gate: @unchecked Sendable {
@@ -69,40 +47,32 @@ final class Gate: @unchecked Sendable {
     }
 }
 
-/// The real engine, with hooks: a gate before each forward pass, a record of batch sizes, poisoned output.
+/// The real engine (the default model, or `model`), with hooks: a gate before each forward pass,
+/// a record of batch sizes (inputs), poisoned output.
 final class TestEngine: EmbeddingEngine {
-    let base: SentenceEncoderEngine
+    let encoder: SentenceEncoder
     let gate: Gate?
     let poison: Bool
     private let batchSizes = NIOLockedValueBox<[Int]>([])
 
-    init(gate: Gate? = nil, poison: Bool = false) throws {
-        base = SentenceEncoderEngine(try DefaultModel.load())
+    init(gate: Gate? = nil, poison: Bool = false, model: String? = nil) throws {
+        encoder = try model.map(VariantFixtures.encoder) ?? DefaultModel.load()
         self.gate = gate
         self.poison = poison
     }
 
     var recordedBatchSizes: [Int] { batchSizes.withLockedValue { $0 } }
 
-    var dimension: Int { base.dimension }
-    var maxSequenceLength: Int { base.maxSequenceLength }
-    var vocabularySize: Int { base.vocabularySize }
-    var normalizes: Bool { base.normalizes }
-    var poolingName: String { base.poolingName }
-    var prompts: [String: String] { ["query": "query: "] }
-    var defaultPromptName: String? { nil }
-    var classifierID: Int32 { base.classifierID }
-    var separatorID: Int32 { base.separatorID }
-    func tokenize(_ text: String) -> Encoding { base.tokenize(text) }
-    func untruncatedTokenCount(_ text: String) -> Int { base.untruncatedTokenCount(text) }
-    func tokenText(_ id: Int32) -> String? { base.tokenText(id) }
-
-    func embed(encodings: [Encoding]) throws -> EmbeddingRows {
+    func embed(_ requests: [EmbeddingRequest]) throws -> [Embeddings] {
         gate?.wait()
-        batchSizes.withLockedValue { $0.append(encodings.count) }
-        var e = try base.embed(encodings: encodings)
-        if poison { e.values[0] = .nan }
-        return e
+        batchSizes.withLockedValue { $0.append(requests.reduce(0) { $0 + $1.inputs.count }) }
+        let all = try encoder.embed(requests)
+        guard poison else { return all }
+        return all.map { e in
+            var values = e.values
+            values[0] = .nan
+            return Embeddings(dimension: e.dimension, values: values, tokenCounts: e.tokenCounts, truncatedCount: e.truncatedCount, chunkedCount: e.chunkedCount)
+        }
     }
 }
 
@@ -150,16 +120,6 @@ extension TestResponse {
 
     /// The `error` object of the JSON error shape.
     var error: [String: Any]? { (json as? [String: Any])?["error"] as? [String: Any] }
-}
-
-func cosine(_ a: [Float], _ b: [Float]) -> Double {
-    var dot = 0.0, na = 0.0, nb = 0.0
-    for i in a.indices {
-        dot += Double(a[i]) * Double(b[i])
-        na += Double(a[i]) * Double(a[i])
-        nb += Double(b[i]) * Double(b[i])
-    }
-    return dot / (na.squareRoot() * nb.squareRoot())
 }
 
 func floats(_ any: Any?) -> [Float]? {

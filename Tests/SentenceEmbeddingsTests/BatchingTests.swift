@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import SentenceEmbeddings
 
 @Suite struct BatchPlanTests {
@@ -48,15 +49,9 @@ import Testing
         return out
     }()
 
-    func cosine(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
-        var dot = 0.0, na = 0.0, nb = 0.0
-        for (x, y) in zip(a, b) { dot += Double(x) * Double(y); na += Double(x) * Double(x); nb += Double(y) * Double(y) }
-        return dot / (na.squareRoot() * nb.squareRoot())
-    }
-
     /// Two workers with small batches give the vectors one worker with one big batch gives.
     @Test func multiWorkerEmbedEqualsSingleWorker() throws {
-        let folder = TestPaths.defaultModel
+        let folder = RepositoryPaths.defaultModel
         _ = try DefaultModel.load()  // a missing model fails here with the fetch hint
         var one = SentenceEncoder.Options()
         one.threads = 1
@@ -107,7 +102,7 @@ import Testing
             encoded: try encoder.encode(texts),
             embedded: try encoder.embed(texts).values,
             prompted: try encoder.embed(texts, options: EncodingOptions(prompt: "query: ", dimensions: 64, normalize: true)).values,
-            long: try encoder.embedLongInputs(encodings: [encoder.tokenizeUntruncated(long)], overlap: 16).values)
+            long: try encoder.embed([long], options: EncodingOptions(truncation: .chunk(overlap: 16))).values)
     }
 
     /// Each thread's answers, one list per thread, behind an NSLock (a pthread mutex, which
@@ -121,7 +116,7 @@ import Testing
     }
 
     /// One encoder used by 8 OS threads at once, each calling tokenize, encode, embed (with and
-    /// without a prompt) and embedLongInputs on its own texts, several rounds: every answer equals,
+    /// without a prompt) and chunked long inputs on its own texts, several rounds: every answer equals,
     /// bit for bit, the answer the same calls give one after another. Real threads rather than
     /// tasks: the cooperative pool has only as many threads as cores (2 in CI), and with its own
     /// 2 workers per call this puts up to 16 threads in forward passes at once. Under
@@ -133,7 +128,7 @@ import Testing
         // A text over the 256-token window, different in each thread.
         let longTexts = (0..<threadCount).map { t in Self.texts.filter { $0.count > 400 }.prefix(3 + t).joined(separator: " ") }
         let expected = try (0..<threadCount).map { try Self.answers(encoder, requests[$0], long: longTexts[$0]) }
-        #expect(longTexts.allSatisfy { encoder.tokenizeUntruncated($0).ids.count > encoder.maxSequenceLength })
+        #expect(longTexts.allSatisfy { encoder.tokenizer.encode($0).ids.count > encoder.maxSequenceLength })
 
         let results = Collected(threadCount)
         let ready = DispatchGroup(), go = DispatchSemaphore(value: 0), done = DispatchGroup()

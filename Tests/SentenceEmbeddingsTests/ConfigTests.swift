@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import SentenceEmbeddings
 
 /// sentence-transformers configuration files, written into a temporary folder per test.

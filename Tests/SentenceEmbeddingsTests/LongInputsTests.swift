@@ -1,13 +1,15 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import SentenceEmbeddings
 
-/// Windows over long texts (`encoder run --long-inputs chunk`), against a naive recomputation.
+/// Windows over long texts (`TruncationPolicy.chunk`, `encoder run --long-inputs chunk`), against
+/// a naive recomputation.
 struct LongInputsTests {
     @Test func windowsCoverEveryTokenWithTheRequestedOverlap() throws {
         let encoder = try DefaultModel.load()
         let text = (0..<700).map { "w\($0 % 91)" }.joined(separator: " ")
-        let full = encoder.tokenizeUntruncated(text)
+        let full = encoder.tokenizer.encode(text)
         #expect(full.ids.count > 2 * encoder.maxSequenceLength, "\(full.ids.count) tokens")
         #expect(encoder.tokenize(text).ids.count == encoder.maxSequenceLength)
         for overlap in [0, 32, 253, 10_000] {
@@ -25,18 +27,21 @@ struct LongInputsTests {
             }
             #expect(covered == content.count, "the last window ends at the last token (overlap \(overlap))")
         }
-        #expect(encoder.windows(of: encoder.tokenizeUntruncated("short"), overlap: 32).count == 1)
+        #expect(encoder.windows(of: encoder.tokenizer.encode("short"), overlap: 32).count == 1)
     }
 
     @Test func aLongTextIsTheTokenWeightedMeanOfItsWindows() throws {
         let encoder = try DefaultModel.load()
         let long = (0..<600).map { "topic\($0 % 53) " }.joined()
-        let encodings = [encoder.tokenizeUntruncated("a short sentence"), encoder.tokenizeUntruncated(long)]
-        let combined = try encoder.embedLongInputs(encodings: encodings, overlap: 16)
-        #expect(combined.tokenCounts == encodings.map(\.ids.count) && combined.truncatedCount == 0)
-        // A text that fits keeps the very vector embed(encodings:) gives it in the same batch.
-        let windows = encoder.windows(of: encodings[1], overlap: 16)
-        #expect(Array(combined[0]) == Array(try encoder.embed(encodings: [encodings[0]] + windows)[0]))
+        let chunked = EncodingOptions(truncation: .chunk(overlap: 16))
+        let combined = try encoder.embed(["a short sentence", long], options: chunked)
+        let full = encoder.tokenizer.encode(long)
+        #expect(combined.tokenCounts == [encoder.tokenize("a short sentence").count, full.count])
+        #expect(combined.truncatedCount == 0 && combined.chunkedCount == 1)
+        // A text that fits keeps the very vector it gets without chunking, in the same batch.
+        let windows = encoder.windows(of: full, overlap: 16)
+        #expect(Array(combined[0]) == Array(try encoder.embed(sequences: [encoder.tokenize("a short sentence")] + windows)[0]))
+        // Alone it runs in another batch shape, so only rounding may differ.
         #expect(zip(combined[0], try encoder.encode("a short sentence")).allSatisfy { abs($0 - $1) < 1e-5 })
 
         // Naive: each window alone, weighted sum, divided, normalized (all-MiniLM-L6-v2 normalizes).
@@ -44,7 +49,7 @@ struct LongInputsTests {
         var sum = [Double](repeating: 0, count: encoder.dimension)
         var weight = 0.0
         for w in windows {
-            let v = try encoder.embed(encodings: [w])[0]
+            let v = try encoder.embed(sequences: [w])[0]
             for j in 0..<sum.count { sum[j] += Double(w.ids.count) * Double(v[v.startIndex + j]) }
             weight += Double(w.ids.count)
         }
@@ -53,6 +58,30 @@ struct LongInputsTests {
         let expected = mean.map { $0 / norm }
         let got = Array(combined[1])
         #expect(zip(got, expected).allSatisfy { abs(Double($0) - $1) < 1e-5 })
+
+        // Output options apply to the averaged vector: dimensions cut it, normalize rescales it.
+        let cut = try encoder.embed([long], options: EncodingOptions(dimensions: 100, normalize: true, truncation: .chunk(overlap: 16)))
+        let head = got.prefix(100).map(Double.init)
+        let headNorm = head.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        #expect(zip(cut[0], head).allSatisfy { abs(Double($0) - $1 / headNorm) < 1e-6 })
+        // A prompt has no place in windows after the first: refused, naming the prompt.
+        #expect(throws: SentenceEmbeddingsError.self) { try encoder.embed([long], options: EncodingOptions(prompt: "query: ", truncation: .chunk(overlap: 16))) }
+    }
+
+    @Test func anOverLongInputIsRefusedUnderTheErrorPolicyNamingItsIndex() throws {
+        let encoder = try DefaultModel.load()
+        let long = (0..<600).map { "topic\($0 % 53) " }.joined()
+        do {
+            _ = try encoder.embed(["fits", long], options: EncodingOptions(truncation: .error))
+            Issue.record("an over-long input was embedded under .error")
+        } catch {
+            #expect("\(error)" == "input 1 has \(encoder.tokenizer.encode(long).count) tokens, more than the model's 256; truncate it or embed it in chunks")
+        }
+        // The prompt counts towards the length: a text that fits alone can be refused with one.
+        let edge = (0..<254).map { _ in "a" }.joined(separator: " ")
+        #expect(encoder.tokenize(edge).count == 256 && !encoder.tokenize(edge).overflowed)
+        _ = try encoder.embed([edge], options: EncodingOptions(truncation: .error))
+        #expect(throws: SentenceEmbeddingsError.self) { try encoder.embed([edge], options: EncodingOptions(prompt: "query: ", truncation: .error)) }
     }
 
     /// Resource limit (issue 9): a 10 MB line is embedded as its first part that fits, exactly,

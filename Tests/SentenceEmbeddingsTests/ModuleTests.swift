@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import SentenceEmbeddings
 
 /// Dense modules, prompts and dimensions: the errors each wrong file or choice gives, and the

@@ -1,6 +1,7 @@
 import Foundation
 import StrictJSON
 import Testing
+import TestSupport
 @testable import SentenceEmbeddings
 
 /// Embeddings against sentence-transformers' own numbers for the real all-MiniLM-L6-v2.
@@ -44,7 +45,7 @@ import Testing
     func eachTextAloneMatchesSentenceTransformers(threads: Int) throws {
         var options = SentenceEncoder.Options()
         options.threads = threads
-        let encoder = try SentenceEncoder(contentsOf: TestPaths.defaultModel, options: options)
+        let encoder = try SentenceEncoder(contentsOf: RepositoryPaths.defaultModel, options: options)
         for golden in try Self.goldens() {
             let cosine = cosineSimilarity(try encoder.encode(golden.text), golden.embedding)
             #expect(cosine >= 0.99999, "threads \(threads): cosine \(cosine) for \(golden.text.prefix(60).debugDescription)")

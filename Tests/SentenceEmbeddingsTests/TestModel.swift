@@ -1,29 +1,20 @@
 import Foundation
 import Testing
+import TestSupport
+import Tokenization
 @testable import SentenceEmbeddings
 
-/// Paths the tests share: the repository, the default model, the shared data beside the repository.
+/// Paths of this target's tests: the shared data beside the repository, the goldens.
 enum TestPaths {
-    static let repository = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let defaultModel = repository.appendingPathComponent("Models/all-MiniLM-L6-v2")
-    static let shared = repository.deletingLastPathComponent().appendingPathComponent("shared")
+    static let shared = RepositoryPaths.root.deletingLastPathComponent().appendingPathComponent("shared")
     static let goldens = Bundle.module.resourceURL!.appendingPathComponent("Goldens")
 }
 
-/// The default model, loaded once for all tests. A missing model is a failure, never a skip:
-/// CI fetches it with Scripts/fetch-model (via Scripts/test).
-enum DefaultModel {
-    static let encoder: Result<SentenceEncoder, Error> = Result {
-        guard FileManager.default.fileExists(atPath: TestPaths.defaultModel.appendingPathComponent("model.safetensors").path) else {
-            throw ModelMissing()
-        }
-        return try SentenceEncoder(contentsOf: TestPaths.defaultModel)
+extension SentenceEncoder {
+    /// Token sequences embedded as they are (no prompt, every token pooled, the default output).
+    func embed(sequences: [Encoding]) throws -> Embeddings {
+        let prepared = try prepare(EncodingOptions(prompt: ""))
+        return try embed(EmbeddingRequest(
+            inputs: sequences.map { TokenizedInput(windows: [$0], tokenCount: $0.count, poolingSkip: 0) }, prepared: prepared))
     }
-
-    struct ModelMissing: Error, CustomStringConvertible {
-        var description: String { "\(TestPaths.defaultModel.path) is missing: run Scripts/fetch-model (Scripts/test does)" }
-    }
-
-    static func load() throws -> SentenceEncoder { try encoder.get() }
 }
