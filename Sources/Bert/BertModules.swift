@@ -30,8 +30,7 @@ struct Workspace: @unchecked Sendable {
     /// Rows per feed-forward chunk. The FFN is row-wise, so running it on C rows at a time
     /// gives the same values while the [C x I] intermediate fits in the (dead) QKV buffer
     /// instead of needing [N x I] of its own, 40 % of the activations per token. 256 rows
-    /// keep OpenBLAS near its large-M rate (research/performance.md §1.1: 62 GF/s at M=256
-    /// vs 61 at M=1024, one thread).
+    /// keep OpenBLAS at its large-M rate (Scripts/bench --gemm; figures in Scripts/BENCHMARKS.md).
     static let ffnChunk = 256
 
     /// Float counts of the regions, in order: qkv/intermediate, context, attention, scores.

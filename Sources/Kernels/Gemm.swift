@@ -6,7 +6,7 @@
 //
 // PyTorch `nn.Linear` stores its weight as [out, in] = [M x K] and computes
 // y = x · Wᵀ + b, so the weight is passed as stored with `CblasTrans`
-// (no transposed copy, see research/performance.md §0.7).
+// (no transposed copy: OpenBLAS reads the transposed operand in place).
 //
 // Up to `smallKernelRows` rows, linear layers run on CSmallGemm's AVX2 kernel instead: OpenBLAS
 // re-packs all of W on every call, which at a few rows costs more than the arithmetic.
@@ -17,10 +17,8 @@ import CSmallGemm
 /// that calls `cblas_sgemm` or `small_gemm_nt`.
 public enum Gemm {
     /// Linear layers of at most this many rows use CSmallGemm's kernel when the CPU has AVX2 and
-    /// FMA. Measured here at MiniLM's four shapes, one thread, the same weights every call
-    /// (`Scripts/bench --gemm`, two runs): 5.4-7.6x OpenBLAS's GFLOP/s at 1 row, 1.07-1.4x at
-    /// 16 and 32, 0.85-1.07x at 64. In the model the weights come from memory, not cache, which
-    /// costs OpenBLAS's re-packing more: one text per call ran 30% faster with it.
+    /// FMA: up to 32 rows it beats OpenBLAS at MiniLM's shapes, at 64 it no longer does
+    /// (`Scripts/bench --gemm`; figures in Scripts/BENCHMARKS.md).
     public static let smallKernelRows = 32
 
     /// Whether this CPU runs CSmallGemm's kernel (AVX2 and FMA); else every GEMM is OpenBLAS's.
@@ -134,8 +132,7 @@ public enum Gemm {
     ///
     /// Callers that run GEMMs from several threads of their own set 1: OpenBLAS's threaded
     /// level-3 calls from several application threads are serialized by a global lock and
-    /// its idle threads spin, so its threads and ours must never be combined
-    /// (research/performance.md §0.4).
+    /// its idle threads spin, so its threads and ours must never be combined.
     public static func setThreadCount(_ count: Int) {
         precondition(count >= 1, "setThreadCount: count must be at least 1")
         openblas_set_num_threads(Int32(count))

@@ -1,12 +1,10 @@
 // Threads of our own for a forward pass that has the machine to itself (one interactive text).
 //
 // A forward of a short text is ~24 parallel regions of 100-400 µs each. Handing each region to
-// libdispatch (or any pool whose idle threads sleep) costs a futex wake-up per region, which on
-// this VM was ~70-100 µs: most of what splitting the work saves. Measured on 2 Zen 3 vCPUs, six
-// layers of MiniLM's GEMMs at 14 rows split in two (Scripts-free C probe, OpenMP): 11.5 ms on one
-// thread, 7.7 ms with helpers that sleep between regions, 6.0 ms with helpers that spin.
-// So a team's helpers spin for a while after each region (~0.2 ms, like OpenMP's active wait
-// policy) and only then sleep; a forward's next region finds them awake.
+// libdispatch (or any pool whose idle threads sleep) costs a futex wake-up per region, of the
+// order of the region itself: most of what splitting the work saves (Scripts/BENCHMARKS.md has
+// the measurement). So a team's helpers spin for a while after each region (~0.2 ms, like
+// OpenMP's active wait policy) and only then sleep; a forward's next region finds them awake.
 import Dispatch
 import Foundation
 import Synchronization

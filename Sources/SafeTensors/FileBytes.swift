@@ -63,7 +63,7 @@ final class FileBytes: @unchecked Sendable {
         case .memoryMap:
             // PROT_READ + MAP_PRIVATE: the weights are never written, and a private mapping keeps any
             // accidental write from reaching the file. Truncating the file while mapped still raises
-            // SIGBUS on access (reliability.md case 43): use `.copy` for files others may rewrite.
+            // SIGBUS on access: use `.copy` for files others may rewrite.
             guard let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), pointer != MAP_FAILED else {
                 let code = errno
                 throw .readFailed(file: file, reason: "mmap of \(size) bytes failed (errno \(code): \(String(cString: strerror(code))))")

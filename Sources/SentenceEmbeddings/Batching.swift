@@ -1,8 +1,7 @@
 // How `SentenceEncoder.embed(_:)` splits work: length-sorted, token-budgeted batches
 // handed to a few workers of our own, each running whole forward passes with OpenBLAS set to
-// one thread (research/performance.md §0.4, §3: two independent single-threaded workers reach
-// ~144 GFLOP/s at M >= 256 on this class of machine, 12-18 % more than OpenBLAS's own
-// 2-thread mode, and they do not collapse when another process competes for the cores).
+// one thread: independent single-threaded workers outrun OpenBLAS's own threads on large
+// GEMMs, and do not collapse when another process competes for the cores (Scripts/BENCHMARKS.md).
 // With fewer batches than workers, the spare workers share each forward pass instead
 // (BertModel.forward(_:scratch:threads:)), so one interactive text uses every thread too.
 import Bert

@@ -20,8 +20,8 @@ public final class SentenceEncoder: Sendable {
     public struct Options: Sendable {
         /// The most tokens one forward pass holds; texts are grouped by length up to this budget.
         /// Each worker's working memory grows with it (about 9 KiB per token for MiniLM);
-        /// 512 rows already keep the GEMMs at their large-matrix rate (measured on STS-B:
-        /// 512, 1024 and 2048 within noise of each other; peak RSS 101, 112, 137 MB).
+        /// 512 rows already keep the GEMMs at their large-matrix rate, so a larger budget costs
+        /// memory without speed (Scripts/BENCHMARKS.md).
         public var maxBatchTokens: Int = 512
         /// Threads that run forward passes at once. Above 1, the encoder sets OpenBLAS to one
         /// thread for the whole process (its threads and ours must not be combined) and runs

@@ -6,8 +6,9 @@ import Testing
 import Glibc
 #endif
 
-/// The bad-input suite of issue 9: reliability.md section 4, cases 1-104, end to end through the
-/// built `encoder` binary where a user can meet them. Every refusal here checks the exit status,
+/// The bad-input suite: the catalogue of hostile inputs (model files, configs, tokenizer files,
+/// input lines; cases numbered 1-104) end to end through the built `encoder` binary where a user
+/// can meet them. Every refusal here checks the exit status,
 /// that stderr is exactly one `error: ...` line naming the file (and line, tensor) and the
 /// problem, and that no output file and no hidden `.partial`/checkpoint is left behind.
 ///
@@ -135,7 +136,7 @@ import Glibc
         }
     }
 
-    /// Resource limit (issue 9): a vocabulary of 10 million entries is refused by the size of its
+    /// Resource limit: a vocabulary of 10 million entries is refused by the size of its
     /// file, before it is read; one just under the size cap by its token count.
     @Test func hugeVocabularies() throws {
         try CLI.requireModel()
@@ -276,7 +277,7 @@ import Glibc
         expectRefused(try CLI.run(["run", weightsFolder.path, "hello"]), ["model.safetensors", "not a regular file"])
     }
 
-    // MARK: resource limits (issue 9)
+    // MARK: resource limits
 
     /// A 10 MB line of text: truncated to 256 tokens in bounded time. A 100 MB .jsonl line:
     /// refused at the 64 MiB line cap, naming the line, without buffering the rest.

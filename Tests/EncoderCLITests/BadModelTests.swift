@@ -2,7 +2,7 @@ import Foundation
 import SafeTensors
 import Testing
 
-/// reliability.md sections 4.1 to 4.3 end to end: a broken model file or config gives exit
+/// Broken model files and configs end to end: each gives exit
 /// status 1 and exactly one `error:` line on stderr naming the file and the problem.
 @Suite(.serialized) struct BadModelTests {
     /// Runs `encoder run FOLDER "text"` and checks the failure's shape.

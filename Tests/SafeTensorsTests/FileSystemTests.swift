@@ -6,8 +6,8 @@ import Testing
 import Glibc
 #endif
 
-/// Opening paths: only regular files are read (reliability.md case 104), and `.copy` survives the
-/// file changing after it was opened (case 43).
+/// Opening paths: only regular files are read, and `.copy` survives the file changing after it
+/// was opened.
 @Suite final class FileSystemTests {
     let directory: URL
 

@@ -3,7 +3,8 @@ import Foundation
 import Testing
 @testable import SafeTensors
 
-/// reliability.md section 4.1, one test per case number; each checks the specific error.
+/// The hostile-safetensors catalogue (``MalformedSafeTensors``), one test per case number; each
+/// checks the specific error.
 @Suite struct MalformedFileTests {
     let f32x1 = le(Float(1.5).bitPattern)  // 4 bytes of data for a [1] F32 tensor
 

@@ -84,7 +84,7 @@ struct LongInputsTests {
         #expect(throws: SentenceEmbeddingsError.self) { try encoder.embed([edge], options: EncodingOptions(prompt: "query: ", truncation: .error)) }
     }
 
-    /// Resource limit (issue 9): a 10 MB line is embedded as its first part that fits, exactly,
+    /// Resource limit: a 10 MB line is embedded as its first part that fits, exactly,
     /// and tokenizing it does not cost the whole line (only the tokens truncation keeps).
     @Test func aTenMegabyteLineEmbedsExactlyAsItsFirstPartThatFits() throws {
         let encoder = try DefaultModel.load()

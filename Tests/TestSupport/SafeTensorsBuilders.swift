@@ -21,7 +21,7 @@ public func entry(_ name: String, _ dtype: String = "F32", shape: [Int], _ begin
     "\"\(name)\":{\"dtype\":\"\(dtype)\",\"shape\":[\(shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(begin),\(end)]}"
 }
 
-/// One malformed file per case of reliability.md section 4.1 that the reader must refuse, with
+/// One malformed file per case of the hostile-safetensors catalogue (numbered) that the reader must refuse, with
 /// words its message must contain. MalformedFileTests checks each case's exact error at the
 /// library level; the CLI suite feeds these bytes to `encoder run` as a model.safetensors.
 public enum MalformedSafeTensors {

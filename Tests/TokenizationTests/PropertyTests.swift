@@ -132,7 +132,7 @@ import Testing
         #expect(e.offsets == [0..<0, 0..<1, 2..<152, 153..<154, 155..<256, 256..<257, 0..<0])
     }
 
-    /// Resource limit (issue 9): a 10 MB line truncated to 256 tokens is tokenized only as far as
+    /// Resource limit: a 10 MB line truncated to 256 tokens is tokenized only as far as
     /// the 256 tokens reach, so time does not grow with the line; the ids are its first part's.
     @Test("a 10 MB line truncated to 256 tokens costs what its first part costs")
     func tenMegabyteLine() throws {

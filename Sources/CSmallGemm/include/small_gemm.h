@@ -1,8 +1,7 @@
 // A GEMM for few rows that reads PyTorch nn.Linear weights where they lie.
 //
 // OpenBLAS 0.3.21 re-packs the whole weight matrix on every cblas_sgemm call and has no small-matrix
-// kernels for Zen (research/performance.md §0.3), so for a few rows (one text) the packing costs more
-// than the arithmetic. This kernel packs nothing: each output is a dot product of a row of x and a
+// kernels for Zen, so for a few rows (one text) the packing costs more than the arithmetic. This kernel packs nothing: each output is a dot product of a row of x and a
 // row of W, both contiguous, in AVX2 with FMA. Kernels/Gemm.swift decides when to call it.
 #ifndef SMALL_GEMM_H
 #define SMALL_GEMM_H
