@@ -31,6 +31,8 @@ public enum SentenceEmbeddingsError: Error, CustomStringConvertible, Sendable {
     case unknownPromptName(name: String, known: [String])
     /// Truncation to a number of dimensions outside 1...available.
     case invalidDimensions(requested: Int, available: Int)
+    /// A field of a configuration file has the wrong type or a value outside the supported ones.
+    case invalidField(JSONFieldError)
 
     public var description: String {
         switch self {
@@ -56,6 +58,7 @@ public enum SentenceEmbeddingsError: Error, CustomStringConvertible, Sendable {
                 : "prompt name \"\(name)\" is unknown; this model's prompts are: \(known.map { "\"\($0)\"" }.joined(separator: ", "))"
         case .invalidDimensions(let requested, let available):
             "cannot truncate embeddings to \(requested) dimensions: choose 1...\(available) (the model produces \(available) values)"
+        case .invalidField(let error): "\(error)"
         }
     }
 }
