@@ -2,12 +2,12 @@ import Foundation
 import Testing
 @testable import SentenceEmbeddings
 
-/// Paths the tests share: the repository, the default model, the shared data beside the repository.
+/// Paths the tests share: the repository, the default model, the STS benchmark, the goldens.
 enum TestPaths {
     static let repository = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let defaultModel = repository.appendingPathComponent("Models/all-MiniLM-L6-v2")
-    static let shared = repository.deletingLastPathComponent().appendingPathComponent("shared")
+    static let stsBenchmark = repository.appendingPathComponent("Tests/Data/stsb-test.tsv")
     static let goldens = Bundle.module.resourceURL!.appendingPathComponent("Goldens")
 }
 
