@@ -8,7 +8,7 @@ padding disabled, and are stored in the manifest, so the Swift test does not dep
 on the Swift tokenizer. The .f32 file holds last_hidden_state rows of all sequences,
 concatenated, little-endian float32, [tokens x hidden].
 
-Run:  HF_HUB_OFFLINE=1 /work/venv/bin/python Scripts/generate-bert-goldens.py
+Run:  Scripts/python Scripts/generate-bert-goldens.py
 """
 import hashlib
 import json

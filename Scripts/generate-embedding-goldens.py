@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Golden sentence embeddings from the reference, sentence-transformers (PyTorch, FP32, CPU).
 
-Usage: python Scripts/generate-embedding-goldens.py [MODEL_DIR] [OUT_JSON]
-Needs torch and sentence-transformers (install them into a virtual environment outside
-the repository); the tests never run Python, they read the JSON this writes.
+Usage: Scripts/python Scripts/generate-embedding-goldens.py [MODEL_DIR] [OUT_JSON]
+Needs torch and sentence-transformers in the project's Python ($ENCODER_PYTHON or the
+repository's git-ignored .venv, see Scripts/python-env.sh); the tests never run Python,
+they read the JSON this writes.
 Each text is embedded ALONE (batch size 1) so the goldens carry no padding effects.
 """
 import json, os, platform, sys

@@ -13,7 +13,7 @@ Unicode scalars, as Python's Encoding.offsets):
                          of consecutive scalars with identical output
   manifest.json          versions and hashes that made them
 
-Run: HF_HUB_OFFLINE=1 /work/venv/bin/python Scripts/generate-tokenizer-goldens.py
+Run: Scripts/python Scripts/generate-tokenizer-goldens.py
 Tests never call Python; never edit the outputs by hand.
 """
 import hashlib, json, os, platform, random, sys
@@ -24,7 +24,7 @@ from tokenizers.normalizers import BertNormalizer
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(ROOT, "Models", "all-MiniLM-L6-v2")
 OUT = os.path.join(ROOT, "Tests", "TokenizationTests", "Goldens")
-STSB = "/work/shared/data/stsb-test.tsv"
+STSB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Tests", "Data", "stsb-test.tsv")
 SEED = 20240607
 
 def load(cased):

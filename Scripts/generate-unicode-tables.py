@@ -20,7 +20,7 @@ Each table is what the reference DOES to a scalar, probed per scalar:
 The script also checks that strip-then-lowercase on a scalar equals the composition of the two
 tables, which is what lets the Swift side normalize one scalar at a time.
 
-Run: HF_HUB_OFFLINE=1 /work/venv/bin/python Scripts/generate-unicode-tables.py
+Run: Scripts/python Scripts/generate-unicode-tables.py
 Never edit the output by hand; rerun this script.
 """
 import os, sys, platform

@@ -2,8 +2,8 @@
 """Tiny randomly initialised sentence-transformers checkpoints, one per BERT-family variant, with goldens.
 
 Usage:
-    HF_HUB_OFFLINE=1 /work/venv/bin/python Scripts/generate-variant-fixtures.py            # (re)generate
-    HF_HUB_OFFLINE=1 /work/venv/bin/python Scripts/generate-variant-fixtures.py --verify   # reload from disk, compare
+    Scripts/python Scripts/generate-variant-fixtures.py            # (re)generate
+    Scripts/python Scripts/generate-variant-fixtures.py --verify   # reload from disk, compare
 
 Writes Tests/SentenceEmbeddingsTests/Fixtures/<variant>/ (a complete model folder as
 SentenceTransformer.save() writes it, plus goldens.json) and Fixtures/manifest.json.

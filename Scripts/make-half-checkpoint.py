@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Copy a model folder with its model.safetensors rounded to F16 or BF16 (for memory/parity measurements).
 
-Usage: /work/venv/bin/python Scripts/make-half-checkpoint.py SRC_FOLDER DST_FOLDER float16|bfloat16
+Usage: Scripts/python Scripts/make-half-checkpoint.py SRC_FOLDER DST_FOLDER float16|bfloat16
 """
 import os, shutil, sys
 import torch

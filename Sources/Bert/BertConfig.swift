@@ -1,4 +1,4 @@
-// BERT hyper-parameters, decoded from a Hugging Face config.json.
+// BERT hyper-parameters, read from a Hugging Face config.json.
 // Defaults equal transformers' BertConfig.__init__ defaults
 // (transformers/models/bert/configuration_bert.py).
 import Foundation
@@ -22,7 +22,7 @@ public enum PositionEmbeddingType: String, Sendable, CaseIterable {
 }
 
 /// BERT configuration (the fields that affect inference, plus the dropout values for completeness).
-public struct BertConfig: Decodable, Sendable, Equatable {
+public struct BertConfig: Sendable, Equatable {
     public var vocabSize: Int
     public var hiddenSize: Int
     public var numHiddenLayers: Int
@@ -77,58 +77,47 @@ public struct BertConfig: Decodable, Sendable, Equatable {
         try validate()
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case vocabSize = "vocab_size", hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers"
-        case numAttentionHeads = "num_attention_heads", intermediateSize = "intermediate_size"
-        case hiddenAct = "hidden_act", hiddenDropoutProb = "hidden_dropout_prob"
-        case attentionProbsDropoutProb = "attention_probs_dropout_prob"
-        case maxPositionEmbeddings = "max_position_embeddings", typeVocabSize = "type_vocab_size"
-        case layerNormEps = "layer_norm_eps", positionEmbeddingType = "position_embedding_type"
-        case padTokenId = "pad_token_id", modelType = "model_type", isDecoder = "is_decoder"
-        case addCrossAttention = "add_cross_attention"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        modelType = try c.decodeIfPresent(String.self, forKey: .modelType) ?? "bert"
-        guard Self.supportedModelTypes.contains(modelType) else {
-            throw BertError.invalidConfig(path: nil, reason:
-                "model_type \"\(modelType)\" is not supported (supported: \(Self.supportedModelTypes.joined(separator: ", ")))")
+    /// Reads a parsed config.json: an absent or null field takes transformers' default.
+    public init(_ c: JSONFields) throws(BertError) {
+        let isDecoder: Bool, addCrossAttention: Bool
+        do throws(JSONFieldError) {
+            // First, so that another family's config is refused for what it is, not for a field.
+            modelType = try c.optional("model_type")?.oneOf(
+                Self.supportedModelTypes,
+                hint: "other BERT-shaped families differ in ways this port does not implement (roberta's position offset, electra's embedding projection)"
+            ) { Self.supportedModelTypes.contains($0) ? $0 : nil } ?? "bert"
+            vocabSize = try c.optional("vocab_size")?.int() ?? 30522
+            hiddenSize = try c.optional("hidden_size")?.int() ?? 768
+            numHiddenLayers = try c.optional("num_hidden_layers")?.int() ?? 12
+            numAttentionHeads = try c.optional("num_attention_heads")?.int() ?? 12
+            intermediateSize = try c.optional("intermediate_size")?.int() ?? 3072
+            hiddenAct = try c.optional("hidden_act")?.oneOf(HiddenActivation.self) ?? .gelu
+            hiddenDropoutProb = try c.optional("hidden_dropout_prob")?.double() ?? 0.1
+            attentionProbsDropoutProb = try c.optional("attention_probs_dropout_prob")?.double() ?? 0.1
+            maxPositionEmbeddings = try c.optional("max_position_embeddings")?.int() ?? 512
+            typeVocabSize = try c.optional("type_vocab_size")?.int() ?? 2
+            layerNormEps = Float(try c.optional("layer_norm_eps")?.double() ?? 1e-12)
+            positionEmbeddingType = try c.optional("position_embedding_type")?.oneOf(
+                PositionEmbeddingType.self,
+                hint: "relative_key and relative_key_query need distance embeddings this port does not implement"
+            ) ?? .absolute
+            padTokenId = try c.optional("pad_token_id")?.int() ?? 0
+            isDecoder = try c.optional("is_decoder")?.bool() ?? false
+            addCrossAttention = try c.optional("add_cross_attention")?.bool() ?? false
+        } catch {
+            throw .invalidField(error)
         }
-        vocabSize = try c.decodeIfPresent(Int.self, forKey: .vocabSize) ?? 30522
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? 768
-        numHiddenLayers = try c.decodeIfPresent(Int.self, forKey: .numHiddenLayers) ?? 12
-        numAttentionHeads = try c.decodeIfPresent(Int.self, forKey: .numAttentionHeads) ?? 12
-        intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize) ?? 3072
-        let act = try c.decodeIfPresent(String.self, forKey: .hiddenAct) ?? "gelu"
-        guard let hiddenAct = HiddenActivation(rawValue: act) else {
-            throw BertError.invalidConfig(path: nil, reason:
-                "hidden_act \"\(act)\" is not supported (supported: \(HiddenActivation.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        self.hiddenAct = hiddenAct
-        hiddenDropoutProb = try c.decodeIfPresent(Double.self, forKey: .hiddenDropoutProb) ?? 0.1
-        attentionProbsDropoutProb = try c.decodeIfPresent(Double.self, forKey: .attentionProbsDropoutProb) ?? 0.1
-        maxPositionEmbeddings = try c.decodeIfPresent(Int.self, forKey: .maxPositionEmbeddings) ?? 512
-        typeVocabSize = try c.decodeIfPresent(Int.self, forKey: .typeVocabSize) ?? 2
-        let eps = try c.decodeIfPresent(Double.self, forKey: .layerNormEps) ?? 1e-12
-        layerNormEps = Float(eps)
-        let position = try c.decodeIfPresent(String.self, forKey: .positionEmbeddingType) ?? "absolute"
-        guard let positionType = PositionEmbeddingType(rawValue: position) else {
-            throw BertError.invalidConfig(path: nil, reason:
-                "position_embedding_type \"\(position)\" is not supported (supported: "
-                + "\(PositionEmbeddingType.allCases.map(\.rawValue).joined(separator: ", ")); "
-                + "relative_key and relative_key_query need distance embeddings this port does not implement)")
-        }
-        positionEmbeddingType = positionType
-        padTokenId = try c.decodeIfPresent(Int.self, forKey: .padTokenId) ?? 0
         // A decoder BERT attends causally; this encoder-only port would silently differ.
-        if try c.decodeIfPresent(Bool.self, forKey: .isDecoder) == true {
-            throw BertError.invalidConfig(path: nil, reason: "is_decoder is true; only encoder (bidirectional) BERT is supported")
+        if isDecoder {
+            throw .invalidConfig(path: c.file, reason: "is_decoder is true; only encoder (bidirectional) BERT is supported")
         }
-        if try c.decodeIfPresent(Bool.self, forKey: .addCrossAttention) == true {
-            throw BertError.invalidConfig(path: nil, reason: "add_cross_attention is true; cross-attention is not supported")
+        if addCrossAttention {
+            throw .invalidConfig(path: c.file, reason: "add_cross_attention is true; cross-attention is not supported")
         }
-        try validate()
+        do { try validate() } catch {
+            if case .invalidConfig(nil, let reason) = error { throw .invalidConfig(path: c.file, reason: reason) }
+            throw error
+        }
     }
 
     /// Consistency and sanity checks; sizes are checked before anything is allocated from them.
@@ -167,35 +156,12 @@ public struct BertConfig: Decodable, Sendable, Equatable {
         } catch {
             throw .configUnreadable(path: path, reason: "\(error.localizedDescription)")
         }
-        do {
-            return try JSONParser.decode(BertConfig.self, from: data)
-        } catch let error as JSONError {
+        let document: JSONValue
+        do { document = try JSONParser.parse(data) } catch {
             throw .configSyntax(path: path, line: error.line, column: error.column, reason: error.description)
-        } catch let error as BertError {
-            if case .invalidConfig(nil, let reason) = error { throw .invalidConfig(path: path, reason: reason) }
-            throw error
-        } catch let error as DecodingError {
-            throw .invalidConfig(path: path, reason: describe(error))
-        } catch {
-            throw .invalidConfig(path: path, reason: "\(error)")
         }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func key(_ path: [any CodingKey]) -> String {
-            path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case .typeMismatch(let type, let context):
-            return "field \"\(key(context.codingPath))\": expected \(type). \(context.debugDescription)"
-        case .valueNotFound(let type, let context):
-            return "field \"\(key(context.codingPath))\": expected \(type), found null"
-        case .keyNotFound(let k, let context):
-            return "missing field \"\(key(context.codingPath + [k]))\""
-        case .dataCorrupted(let context):
-            return "field \"\(key(context.codingPath))\": \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
-        }
+        let reader: JSONFields
+        do { reader = try JSONFields(document: document, file: path) } catch { throw .invalidField(error) }
+        return try BertConfig(reader)
     }
 }

@@ -1,3 +1,5 @@
+import StrictJSON
+
 // The one error type of the Bert module: every case names the file, tensor or
 // input at fault and, where there is one, the fix.
 
@@ -60,6 +62,8 @@ public enum BertError: Error, Equatable, Sendable, CustomStringConvertible {
     case weightsDoNotMatchConfig(WeightProblems)
     /// A forward input that would read outside the model's tables.
     case invalidInput(sequence: Int, reason: String)
+    /// A field of the configuration file has the wrong type or a value outside the supported ones.
+    case invalidField(JSONFieldError)
 
     public var description: String {
         switch self {
@@ -74,6 +78,8 @@ public enum BertError: Error, Equatable, Sendable, CustomStringConvertible {
                 + "Check that config.json and the weights come from the same model."
         case .invalidInput(let sequence, let reason):
             "invalid input sequence \(sequence): \(reason)"
+        case .invalidField(let error):
+            "invalid BERT config \(error.file): \(error.message)"
         }
     }
 }

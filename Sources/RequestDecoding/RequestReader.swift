@@ -98,24 +98,27 @@ public struct RequestReader<Failure: RequestRejection> {
         return ids
     }
 
+    /// The body's fields through the typed reader every model file is read with.
+    private var fields: JSONFields { JSONFields(object, file: "the request body") }
+
+    /// A wrong field is a 422 naming the field, what it must be and what was sent.
+    private static func refusal(_ error: JSONFieldError) -> Failure {
+        .validation("`\(error.keyPath)` must be \(error.expected), found \(error.found ?? "nothing")")
+    }
+
     public func string(_ field: String) throws(Failure) -> String? {
-        guard let value = object[field], !value.isNull else { return nil }
-        guard let s = value.stringValue else { throw .validation("`\(field)` must be a string, found \(value.kindName)") }
-        return s
+        do { return try fields.optional(field)?.string() } catch { throw Self.refusal(error) }
     }
 
     public func bool(_ field: String) throws(Failure) -> Bool? {
-        guard let value = object[field], !value.isNull else { return nil }
-        guard let b = value.boolValue else { throw .validation("`\(field)` must be true or false, found \(value.summary)") }
-        return b
+        do { return try fields.optional(field)?.bool() } catch { throw Self.refusal(error) }
     }
 
     /// `dimensions`: an integer in 1...maximum, or absent.
     public func dimensions(maximum: Int) throws(Failure) -> Int? {
-        guard let value = object["dimensions"], !value.isNull else { return nil }
-        guard let literal = value.numberValue?.literal, let n = Int(literal) else {
-            throw .validation("`dimensions` must be an integer, found \(value.summary)")
-        }
+        let value: Int?
+        do { value = try fields.optional("dimensions")?.int() } catch { throw Self.refusal(error) }
+        guard let n = value else { return nil }
         guard n > 0 else { throw .validation("`dimensions` should be positive, got \(n)") }
         guard n <= maximum else {
             throw .validation("`dimensions` should be at most the model's embedding dimension \(maximum), got \(n)")

@@ -47,45 +47,23 @@ public struct DenseConfig: Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw .invalidConfig(file: url.path, reason: "the Dense module's config.json is missing")
         }
-        guard let object = try SentenceTransformersConfig.readJSON(url).objectValue else {
-            throw .invalidConfig(file: url.path, reason: "expected a JSON object")
-        }
-        func positive(_ key: String) throws(SentenceEmbeddingsError) -> Int {
-            guard let n = object[key]?.numberValue?.exactInt, n > 0 else {
-                throw .invalidConfig(file: url.path, reason: "\(key) must be a positive integer, found \(object[key]?.summary ?? "nothing")")
+        let c = try SentenceTransformersConfig.readObject(url)
+        return try reading { () throws(JSONFieldError) in
+            let inFeatures = try c["in_features"].int(in: 1...)
+            let outFeatures = try c["out_features"].int(in: 1...)
+            // Dense.__init__: bias defaults to True, activation_function to nn.Tanh().
+            let bias = try c.optional("bias")?.bool() ?? true
+            let activation = try c.optional("activation_function")?.oneOf(
+                DenseActivation.allCases.map(\.rawValue), DenseActivation.init(configName:)) ?? .tanh
+            // A Dense applied to each token ("token_embeddings") would change what pooling sees; only the
+            // sentence-level form (the default) is implemented.
+            for key in ["module_input_name", "module_output_name"] {
+                _ = try c.optional(key)?.oneOf(["sentence_embedding"], hint: "only Dense modules that map the sentence embedding are supported") {
+                    $0 == "sentence_embedding" ? $0 : nil
+                }
             }
-            return n
+            return DenseConfig(path: path, inFeatures: inFeatures, outFeatures: outFeatures, bias: bias, activation: activation)
         }
-        let inFeatures = try positive("in_features")
-        let outFeatures = try positive("out_features")
-        var bias = true
-        if let v = object["bias"], !v.isNull {
-            guard let b = v.boolValue else { throw .invalidConfig(file: url.path, reason: "bias must be true or false, found \(v.summary)") }
-            bias = b
-        }
-        // Dense.__init__: activation_function defaults to nn.Tanh().
-        var activation = DenseActivation.tanh
-        if let v = object["activation_function"], !v.isNull {
-            guard let name = v.stringValue else {
-                throw .invalidConfig(file: url.path, reason: "activation_function must be a string, found \(v.summary)")
-            }
-            guard let a = DenseActivation(configName: name) else {
-                throw .invalidConfig(
-                    file: url.path,
-                    reason: "activation_function \"\(name)\" is not supported (supported: \(DenseActivation.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            activation = a
-        }
-        // A Dense applied to each token ("token_embeddings") would change what pooling sees; only the
-        // sentence-level form (the default) is implemented.
-        for key in ["module_input_name", "module_output_name"] {
-            if let v = object[key], !v.isNull, v.stringValue != "sentence_embedding" {
-                throw .invalidConfig(
-                    file: url.path,
-                    reason: "\(key) is \(v.summary); only Dense modules that map the sentence embedding (\"sentence_embedding\") are supported")
-            }
-        }
-        return DenseConfig(path: path, inFeatures: inFeatures, outFeatures: outFeatures, bias: bias, activation: activation)
     }
 }
 

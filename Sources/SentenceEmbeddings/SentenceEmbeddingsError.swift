@@ -38,6 +38,8 @@ public enum SentenceEmbeddingsError: Error, CustomStringConvertible, Sendable {
     case inputTooLong(index: Int?, tokens: Int, limit: Int)
     /// A token id outside the model's vocabulary, at `position` of input `index`.
     case invalidTokenID(index: Int?, position: Int, id: Int, vocabularySize: Int)
+    /// A field of a configuration file has the wrong type or a value outside the supported ones.
+    case invalidField(JSONFieldError)
 
     public var description: String {
         switch self {
@@ -69,6 +71,7 @@ public enum SentenceEmbeddingsError: Error, CustomStringConvertible, Sendable {
             "\(Self.input(index))has \(tokens) tokens, more than the model's \(limit); truncate it or embed it in chunks"
         case .invalidTokenID(let index, let position, let id, let size):
             "\(Self.input(index))token \(position) is \(id), not a token id of this model (ids are 0..<\(size))"
+        case .invalidField(let error): "\(error)"
         }
     }
 

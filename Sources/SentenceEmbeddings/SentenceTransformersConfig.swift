@@ -81,50 +81,22 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
         var config = SentenceTransformersConfig(
             maxSeqLength: nil, doLowerCase: false, pooling: pooling, outputModules: outputModules, prompts: [:], defaultPromptName: nil)
 
-        let sbertURL = folder.appendingPathComponent("sentence_bert_config.json")
-        if let object = try readObjectIfPresent(sbertURL) {
-            if let value = object["max_seq_length"], !value.isNull {
-                guard let n = value.numberValue?.exactInt, n > 0 else {
-                    throw .invalidConfig(file: sbertURL.path, reason: "max_seq_length must be a positive integer, found \(value.summary)")
-                }
-                config.maxSeqLength = n
-            }
-            if let value = object["do_lower_case"], !value.isNull {
-                guard let b = value.boolValue else {
-                    throw .invalidConfig(file: sbertURL.path, reason: "do_lower_case must be true or false, found \(value.summary)")
-                }
-                config.doLowerCase = b
+        if let c = try readObjectIfPresent(folder.appendingPathComponent("sentence_bert_config.json")) {
+            try reading { () throws(JSONFieldError) in
+                config.maxSeqLength = try c.optional("max_seq_length")?.int(in: 1...)
+                config.doLowerCase = try c.optional("do_lower_case")?.bool() ?? false
             }
         }
 
-        let stURL = folder.appendingPathComponent("config_sentence_transformers.json")
-        if let object = try readObjectIfPresent(stURL) {
-            if let value = object["prompts"], !value.isNull {
-                guard let prompts = value.objectValue else {
-                    throw .invalidConfig(file: stURL.path, reason: "prompts must be an object of name -> text")
-                }
-                for (name, text) in prompts.members {
-                    guard let text = text.stringValue else {
-                        throw .invalidConfig(file: stURL.path, reason: "prompt \"\(name)\" must be a string")
-                    }
-                    config.prompts[name] = text
-                }
-            }
-            if let value = object["default_prompt_name"], !value.isNull {
-                guard let name = value.stringValue else {
-                    throw .invalidConfig(file: stURL.path, reason: "default_prompt_name must be a string")
-                }
-                guard config.prompts[name] != nil else {
-                    throw .invalidConfig(file: stURL.path, reason: "default_prompt_name \"\(name)\" is not one of the prompts (\(config.prompts.keys.sorted().joined(separator: ", ")))")
-                }
-                config.defaultPromptName = name
-            }
-            if let value = object["truncate_dim"], !value.isNull {
-                guard let n = value.numberValue?.exactInt, n > 0 else {
-                    throw .invalidConfig(file: stURL.path, reason: "truncate_dim must be a positive integer or null, found \(value.summary)")
-                }
+        if let c = try readObjectIfPresent(folder.appendingPathComponent("config_sentence_transformers.json")) {
+            try reading { () throws(JSONFieldError) in
+                for (name, text) in try c.optional("prompts")?.object().members ?? [] { config.prompts[name] = try text.string() }
+                config.defaultPromptName = try c.optional("default_prompt_name")?.string()
                 // sentence-transformers slices [..., :truncate_dim], so a larger value keeps everything.
-                config.truncateDim = n
+                config.truncateDim = try c.optional("truncate_dim")?.int(in: 1...)
+            }
+            if let name = config.defaultPromptName, config.prompts[name] == nil {
+                throw .invalidConfig(file: c.file, reason: "default_prompt_name \"\(name)\" is not one of the prompts (\(config.prompts.keys.sorted().joined(separator: ", ")))")
             }
         }
         return config
@@ -139,15 +111,13 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
     }
 
     static func readModules(_ url: URL) throws(SentenceEmbeddingsError) -> [Module] {
-        guard let entries = try readJSON(url).arrayValue else {
-            throw .invalidConfig(file: url.path, reason: "expected an array of modules")
-        }
+        let document = try readJSON(url)
         var modules: [Module] = []
-        for (i, entry) in entries.enumerated() {
-            guard let object = entry.objectValue, let type = object["type"]?.stringValue else {
-                throw .invalidConfig(file: url.path, reason: "module \(i) has no \"type\" string")
+        for (i, entry) in try reading({ () throws(JSONFieldError) in try JSONField(document, file: url.path, keyPath: "").array() }).enumerated() {
+            let (type, path) = try reading { () throws(JSONFieldError) in
+                let o = try entry.object()
+                return (try o["type"].string(), try o.optional("path")?.string() ?? "")
             }
-            let path = object["path"]?.stringValue ?? ""
             // Module paths are relative folders inside the model folder; never follow one outside it.
             if path.hasPrefix("/") || path.split(separator: "/").contains("..") {
                 throw .invalidConfig(file: url.path, reason: "module \(i) has path \"\(path)\", which leaves the model folder")
@@ -182,45 +152,25 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw .invalidConfig(file: url.path, reason: "the Pooling module's config.json is missing")
         }
-        guard let object = try readJSON(url).objectValue else {
-            throw .invalidConfig(file: url.path, reason: "expected a JSON object")
-        }
-        let dimensionValue = object["embedding_dimension"] ?? object["word_embedding_dimension"]
-        guard let dimension = dimensionValue?.numberValue?.exactInt, dimension > 0 else {
-            throw .invalidConfig(file: url.path, reason: "word_embedding_dimension (or embedding_dimension) must be a positive integer")
-        }
-        var modes: [PoolingMode] = []
-        if let value = object["pooling_mode"], !value.isNull {
-            let names: [JSONValue] = value.arrayValue ?? [value]
-            for name in names {
-                guard let name = name.stringValue else {
-                    throw .invalidConfig(file: url.path, reason: "pooling_mode must be a string or an array of strings")
+        let c = try readObject(url)
+        return try reading { () throws(JSONFieldError) in
+            // sentence-transformers 5 renamed word_embedding_dimension to embedding_dimension.
+            let dimension = try (c.optional("embedding_dimension") ?? c["word_embedding_dimension"]).int(in: 1...)
+            var modes: [PoolingMode] = []
+            if let value = c.optional("pooling_mode") {
+                let names = if case .array = value.json { try value.array() } else { [value] }
+                for name in names { modes.append(try name.oneOf(PoolingMode.self)) }
+                if modes.isEmpty { throw value.invalid("a pooling mode or a non-empty list of them") }
+            } else {
+                for (key, mode) in legacyPoolingKeys {
+                    if try c.optional(key)?.bool() == true { modes.append(mode) }
                 }
-                guard let mode = PoolingMode(rawValue: name) else {
-                    throw .invalidConfig(file: url.path, reason: "unsupported pooling mode \"\(name)\"; supported: \(PoolingMode.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                modes.append(mode)
+                // pooling.py: "if not active_modes: active_modes = ('mean',)"
+                if modes.isEmpty { modes = [.mean] }
             }
-        } else {
-            for (key, mode) in legacyPoolingKeys {
-                guard let value = object[key], !value.isNull else { continue }
-                guard let on = value.boolValue else {
-                    throw .invalidConfig(file: url.path, reason: "\(key) must be true or false")
-                }
-                if on { modes.append(mode) }
-            }
-            // pooling.py: "if not active_modes: active_modes = ('mean',)"
-            if modes.isEmpty { modes = [.mean] }
+            let includePrompt = try c.optional("include_prompt")?.bool() ?? true
+            return Pooling(modes: modes, tokenDimension: dimension, includePrompt: includePrompt)
         }
-        if modes.isEmpty {
-            throw .invalidConfig(file: url.path, reason: "pooling_mode lists no mode")
-        }
-        var includePrompt = true
-        if let value = object["include_prompt"], !value.isNull {
-            guard let b = value.boolValue else { throw .invalidConfig(file: url.path, reason: "include_prompt must be true or false") }
-            includePrompt = b
-        }
-        return Pooling(modes: modes, tokenDimension: dimension, includePrompt: includePrompt)
     }
 
     // MARK: Reading JSON files
@@ -233,11 +183,19 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
         do { return try JSONParser.parse(data) } catch { throw .invalidJSON(file: url.path, error) }
     }
 
-    static func readObjectIfPresent(_ url: URL) throws(SentenceEmbeddingsError) -> JSONObject? {
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        guard let object = try readJSON(url).objectValue else {
-            throw .invalidConfig(file: url.path, reason: "expected a JSON object")
-        }
-        return object
+    /// A file whose top level must be an object.
+    static func readObject(_ url: URL) throws(SentenceEmbeddingsError) -> JSONFields {
+        let document = try readJSON(url)
+        return try reading { () throws(JSONFieldError) in try JSONFields(document: document, file: url.path) }
     }
+
+    static func readObjectIfPresent(_ url: URL) throws(SentenceEmbeddingsError) -> JSONFields? {
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return try readObject(url)
+    }
+}
+
+/// Reads configuration fields, throwing a wrong one as this module's error.
+func reading<T>(_ body: () throws(JSONFieldError) -> T) throws(SentenceEmbeddingsError) -> T {
+    do { return try body() } catch { throw .invalidField(error) }
 }

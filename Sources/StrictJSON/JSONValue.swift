@@ -26,12 +26,13 @@ public enum JSONValue: Equatable, Sendable {
     }
 
     /// The value as a short text for error messages: numbers, booleans and short
-    /// strings as written, containers by their kind.
+    /// strings as written, containers by their kind. A file is untrusted, so long strings
+    /// and numbers are cut or counted, never copied whole into a message.
     public var summary: String {
         switch self {
         case .null: "null"
         case .bool(let b): b ? "true" : "false"
-        case .number(let n): n.literal
+        case .number(let n): n.literal.utf8.count <= 40 ? n.literal : "a number of \(n.literal.utf8.count) characters"
         case .string(let s): s.count <= 40 ? s.debugDescription : String(s.prefix(40)).debugDescription + "..."
         case .array, .object: kindName
         }

@@ -20,7 +20,7 @@ public enum TokenizationError: Error, CustomStringConvertible, Equatable, Sendab
     /// A JSON file does not parse.
     case invalidJSON(path: String, error: JSONError)
     /// A JSON field has the wrong type or an impossible value.
-    case invalidField(path: String, field: String, expected: String)
+    case invalidField(JSONFieldError)
     /// `tokenizer.json` names a component this implementation does not run.
     case unsupportedComponent(path: String, component: String, type: String)
     /// Input bytes are not valid UTF-8; `byteOffset` is the first bad byte.
@@ -47,8 +47,8 @@ public enum TokenizationError: Error, CustomStringConvertible, Equatable, Sendab
             return "\(source): the \(role) token \(token.debugDescription) is not in the vocabulary; add it or set the \(role)_token option"
         case .invalidJSON(let path, let error):
             return "\(path): \(error)"
-        case .invalidField(let path, let field, let expected):
-            return "\(path): field \"\(field)\" must be \(expected)"
+        case .invalidField(let error):
+            return "\(error)"
         case .unsupportedComponent(let path, let component, let type):
             return "\(path): unsupported \(component) type \(type.debugDescription); only BERT WordPiece tokenizers (BertNormalizer, BertPreTokenizer, WordPiece, BERT post-processing) are supported"
         case .invalidUTF8Input(let byteOffset):

@@ -81,14 +81,11 @@ private struct FolderLoader {
         }
     }
 
-    func json(_ name: String) throws(TokenizationError) -> JSONObject? {
+    func json(_ name: String) throws(TokenizationError) -> JSONFields? {
         guard let bytes = try read(name) else { return nil }
         let value: JSONValue
         do { value = try JSONParser.parse(bytes) } catch { throw .invalidJSON(path: path(name), error: error) }
-        guard let object = value.objectValue else {
-            throw .invalidField(path: path(name), field: "(top level)", expected: "an object, found \(value.kindName)")
-        }
-        return object
+        return try reading { () throws(JSONFieldError) in try JSONFields(document: value, file: path(name)) }
     }
 
     func load() throws(TokenizationError) -> Loaded {
@@ -105,8 +102,8 @@ private struct FolderLoader {
         for (file, object) in [("special_tokens_map.json", specialMap), ("tokenizer_config.json", config)] {
             guard let object else { continue }
             for role in ["unk", "cls", "sep", "pad", "mask"] {
-                guard let value = object["\(role)_token"], !value.isNull else { continue }
-                let t = try specialToken(value, file: file, field: "\(role)_token")
+                guard let value = object.optional("\(role)_token") else { continue }
+                let t = try reading { () throws(JSONFieldError) in try specialToken(value) }
                 if tokenSource[role] != "default", tokens[role] != t {
                     warnings.append("\(file) sets \(role)_token \(t.debugDescription) but \(tokenSource[role]!) says \(tokens[role]!.debugDescription); using \(file)")
                 }
@@ -116,13 +113,7 @@ private struct FolderLoader {
         }
         var normalizer = BertNormalizerOptions()
         var modelMaxLength: Int? = nil
-        var tokenizerClass: String? = nil
-        if let config, let v = config["tokenizer_class"], !v.isNull {
-            guard let name = v.stringValue else {
-                throw .invalidField(path: path("tokenizer_config.json"), field: "tokenizer_class", expected: "a string, found \(v.kindName)")
-            }
-            tokenizerClass = name
-        }
+        let tokenizerClass = try reading { () throws(JSONFieldError) in try config?.optional("tokenizer_class")?.string() }
         // transformers 5.24 `BertTokenizer.__init__` builds
         // `BertNormalizer(clean_text=True, handle_chinese_chars=tokenize_chinese_chars,
         // strip_accents=strip_accents, lowercase=do_lower_case)` from its arguments (the
@@ -142,18 +133,16 @@ private struct FolderLoader {
             warnings.append("tokenizer_config.json tokenizer_class \(other) is not BertTokenizer; its tokenizer.json is used as written (ids may differ from transformers if that class rebuilds its pipeline)")
         }
         if let config {
-            let file = path("tokenizer_config.json")
-            if let v = config["do_lower_case"], !v.isNull { normalizer.lowercase = try bool(v, file, "do_lower_case") }
-            if let v = config["strip_accents"], !v.isNull { normalizer.stripAccents = try bool(v, file, "strip_accents") }
-            if let v = config["tokenize_chinese_chars"], !v.isNull {
-                normalizer.handleChineseChars = try bool(v, file, "tokenize_chinese_chars")
-            }
-            if let v = config["model_max_length"], !v.isNull {
-                guard let n = v.numberValue, let d = n.doubleValue, d >= 0 else {
-                    throw .invalidField(path: file, field: "model_max_length", expected: "a non-negative number")
+            try reading { () throws(JSONFieldError) in
+                if let v = config.optional("do_lower_case") { normalizer.lowercase = try v.bool() }
+                if let v = config.optional("strip_accents") { normalizer.stripAccents = try v.bool() }
+                if let v = config.optional("tokenize_chinese_chars") { normalizer.handleChineseChars = try v.bool() }
+                if let v = config.optional("model_max_length") {
+                    let n = try v.number()
+                    guard let d = n.doubleValue, d >= 0 else { throw v.invalid("a non-negative number") }
+                    // transformers writes int(1e30) (VERY_LARGE_INTEGER) for "no limit".
+                    if let exact = n.exactInt, d < 1e18 { modelMaxLength = exact }
                 }
-                // transformers writes int(1e30) (VERY_LARGE_INTEGER) for "no limit".
-                if let exact = n.exactInt, d < 1e18 { modelMaxLength = exact }
             }
         }
         var maxChars = 100
@@ -163,7 +152,7 @@ private struct FolderLoader {
 
         if let tj = tokenizerJSON {
             let file = path("tokenizer.json")
-            let parsed = try TokenizerJSON(tj, file: file)
+            let parsed = try TokenizerJSON(tj)
             vocabulary = try Vocabulary(tokens: parsed.vocab, continuingSubwordPrefix: parsed.prefix, source: file + " model.vocab")
             try checkCount(parsed.vocab.count, file)
             maxChars = parsed.maxInputCharsPerWord
@@ -225,16 +214,17 @@ private struct FolderLoader {
                       modelMaxLength: modelMaxLength, truncationMaxLength: truncationMaxLength)
     }
 
-    func specialToken(_ v: JSONValue, file: String, field: String) throws(TokenizationError) -> String {
-        if let s = v.stringValue { return s }
-        if let s = v.objectValue?["content"]?.stringValue { return s }
-        throw .invalidField(path: path(file), field: field, expected: "a string or an object with a \"content\" string")
+    /// A special token is written as its string or as an `AddedToken` object with its `content`.
+    func specialToken(_ v: JSONField) throws(JSONFieldError) -> String {
+        if case .object = v.json { return try v.object()["content"].string() }
+        guard let s = v.json?.stringValue else { throw v.invalid("a string or an object with a \"content\" string") }
+        return s
     }
 }
 
-private func bool(_ v: JSONValue, _ file: String, _ field: String) throws(TokenizationError) -> Bool {
-    guard let b = v.boolValue else { throw .invalidField(path: file, field: field, expected: "true or false, found \(v.kindName)") }
-    return b
+/// Reads configuration fields, throwing a wrong one as this module's error.
+func reading<T>(_ body: () throws(JSONFieldError) -> T) throws(TokenizationError) -> T {
+    do { return try body() } catch { throw .invalidField(error) }
 }
 
 /// The parts of a `tokenizers` `tokenizer.json` a BERT tokenizer needs, with every
@@ -250,39 +240,23 @@ private struct TokenizerJSON {
     var truncationMaxLength: Int? = nil
     var addedTokens: [AddedToken] = []
 
-    init(_ root: JSONObject, file: String) throws(TokenizationError) {
-        func object(_ v: JSONValue?, _ field: String) throws(TokenizationError) -> JSONObject {
-            guard let o = v?.objectValue else {
-                throw .invalidField(path: file, field: field, expected: "an object, found \(v?.kindName ?? "nothing")")
-            }
-            return o
-        }
-        func type(_ o: JSONObject, _ field: String) throws(TokenizationError) -> String? {
-            guard let t = o["type"] else { return nil }
-            guard let s = t.stringValue else { throw .invalidField(path: file, field: field + ".type", expected: "a string") }
-            return s
-        }
-        func int(_ v: JSONValue?, _ field: String) throws(TokenizationError) -> Int {
-            guard let n = v?.numberValue?.exactInt, n >= 0 else {
-                throw .invalidField(path: file, field: field, expected: "a non-negative integer")
-            }
-            return n
-        }
-        func string(_ v: JSONValue?, _ field: String) throws(TokenizationError) -> String {
-            guard let s = v?.stringValue else { throw .invalidField(path: file, field: field, expected: "a string") }
-            return s
+    init(_ root: JSONFields) throws(TokenizationError) {
+        let file = root.file
+        /// A component's `type`, or nil when it has none.
+        func type(_ o: JSONFields) throws(TokenizationError) -> String? {
+            try reading { () throws(JSONFieldError) in try o.optional("type")?.string() }
         }
 
         // model
-        let model = try object(root["model"], "model")
-        let modelType = try type(model, "model")
+        let model = try reading { () throws(JSONFieldError) in try root["model"].object() }
+        let modelType = try type(model)
         guard modelType == nil || modelType == "WordPiece" else {
             throw .unsupportedComponent(path: file, component: "model", type: modelType!)
         }
-        let vocabObject = try object(model["vocab"], "model.vocab")
+        let vocabObject = try reading { () throws(JSONFieldError) in try model["vocab"].object() }
         var byID = [String?](repeating: nil, count: vocabObject.count)
         for (token, value) in vocabObject.members {
-            let id = try int(value, "model.vocab[\(token.debugDescription)]")
+            let id = try reading { () throws(JSONFieldError) in try value.int(in: 0...) }
             guard id < byID.count else {
                 throw .invalidVocabularyIDs(path: file, reason: "token \(token.debugDescription) has id \(id) but there are \(byID.count) tokens")
             }
@@ -292,74 +266,71 @@ private struct TokenizerJSON {
             byID[id] = token
         }
         vocab = byID.map { $0! }  // count distinct ids < count each unique => all filled
-        if let v = model["unk_token"] { unk = try string(v, "model.unk_token") }
-        if let v = model["continuing_subword_prefix"] { prefix = try string(v, "model.continuing_subword_prefix") }
-        if let v = model["max_input_chars_per_word"] { maxInputCharsPerWord = try int(v, "model.max_input_chars_per_word") }
+        try reading { () throws(JSONFieldError) in
+            // tokenizers writes these three always; a missing one keeps WordPiece's default.
+            if let v = model.optional("unk_token") { unk = try v.string() }
+            if let v = model.optional("continuing_subword_prefix") { prefix = try v.string() }
+            if let v = model.optional("max_input_chars_per_word") { maxInputCharsPerWord = try v.int(in: 0...) }
+        }
 
         // normalizer
-        if let n = root["normalizer"], !n.isNull {
-            let o = try object(n, "normalizer")
-            let t = try type(o, "normalizer") ?? "(none)"
+        if let n = root.optional("normalizer") {
+            let o = try reading { () throws(JSONFieldError) in try n.object() }
+            let t = try type(o) ?? "(none)"
             guard t == "BertNormalizer" else { throw .unsupportedComponent(path: file, component: "normalizer", type: t) }
-            func flag(_ key: String, _ fallback: Bool) throws(TokenizationError) -> Bool {
-                guard let v = o[key], !v.isNull else { return fallback }
-                return try bool(v, file, "normalizer." + key)
+            // tokenizers' BertNormalizer defaults: clean_text, handle_chinese_chars and lowercase true, strip_accents null.
+            normalizer = try reading { () throws(JSONFieldError) in
+                BertNormalizerOptions(
+                    cleanText: try o.optional("clean_text")?.bool() ?? true,
+                    handleChineseChars: try o.optional("handle_chinese_chars")?.bool() ?? true,
+                    stripAccents: try o.optional("strip_accents")?.bool(),
+                    lowercase: try o.optional("lowercase")?.bool() ?? true)
             }
-            let strip: Bool? = try { () throws(TokenizationError) -> Bool? in
-                guard let v = o["strip_accents"], !v.isNull else { return nil }
-                return try bool(v, file, "normalizer.strip_accents")
-            }()
-            normalizer = BertNormalizerOptions(
-                cleanText: try flag("clean_text", true), handleChineseChars: try flag("handle_chinese_chars", true),
-                stripAccents: strip, lowercase: try flag("lowercase", true))
         }
 
         // pre-tokenizer
         let pre = root["pre_tokenizer"]
-        let preType = try pre?.objectValue.flatMap { (o) throws(TokenizationError) in try type(o, "pre_tokenizer") } ?? (pre?.kindName ?? "null")
+        var preType = pre.json?.kindName ?? "null"
+        if let o = pre.json?.objectValue, let t = try type(JSONFields(o, file: file, keyPath: pre.keyPath)) { preType = t }
         guard preType == "BertPreTokenizer" else {
             throw .unsupportedComponent(path: file, component: "pre_tokenizer", type: preType)
         }
 
         // post-processor: BertProcessing, or TemplateProcessing spelling out the same template.
-        let post = try object(root["post_processor"], "post_processor")
-        let postType = try type(post, "post_processor") ?? "(none)"
+        let post = try reading { () throws(JSONFieldError) in try root["post_processor"].object() }
+        let postType = try type(post) ?? "(none)"
         switch postType {
         case "BertProcessing":
-            func pair(_ key: String) throws(TokenizationError) -> String {
-                guard let a = post[key]?.arrayValue, a.count == 2, let s = a[0].stringValue else {
-                    throw .invalidField(path: file, field: "post_processor." + key, expected: "[token, id]")
-                }
-                return s
+            // "cls": [token, id]
+            func pair(_ key: String) throws(JSONFieldError) -> String {
+                let items = try post[key].array()
+                guard items.count == 2 else { throw post[key].invalid("[token, id]") }
+                return try items[0].string()
             }
-            cls = try pair("cls"); sep = try pair("sep")
+            (cls, sep) = try reading { () throws(JSONFieldError) in (try pair("cls"), try pair("sep")) }
         case "TemplateProcessing":
-            (cls, sep) = try Self.bertTemplate(post, file: file)
+            (cls, sep) = try Self.bertTemplate(post.object, file: file)
         default:
             throw .unsupportedComponent(path: file, component: "post_processor", type: postType)
         }
 
         // added tokens: matched in raw text; only the plain kind is implemented.
-        if let list = root["added_tokens"], !list.isNull {
-            guard let items = list.arrayValue else { throw .invalidField(path: file, field: "added_tokens", expected: "an array") }
-            for (i, item) in items.enumerated() {
-                let o = try object(item, "added_tokens[\(i)]")
-                let content = try string(o["content"], "added_tokens[\(i)].content")
-                let id = try int(o["id"], "added_tokens[\(i)].id")
-                guard id <= Int(Int32.max) else { throw .invalidField(path: file, field: "added_tokens[\(i)].id", expected: "an id below 2^31") }
-                for key in ["normalized", "lstrip", "rstrip", "single_word"] where o[key]?.boolValue == true {
-                    throw .unsupportedComponent(path: file, component: "added token \(content.debugDescription)", type: "\(key): true")
-                }
-                if id < vocab.count, Array(vocab[id].utf8) != Array(content.utf8) {
-                    throw .invalidField(path: file, field: "added_tokens[\(i)]", expected: "id \(id) to be \(vocab[id].debugDescription) as in model.vocab, found \(content.debugDescription)")
-                }
-                addedTokens.append(AddedToken(content: content, id: Int32(id)))
+        for item in try reading({ () throws(JSONFieldError) in try root.optional("added_tokens")?.array() ?? [] }) {
+            let (o, content, id) = try reading { () throws(JSONFieldError) in
+                let o = try item.object()
+                return (o, try o["content"].string(), try o["id"].int(in: 0...Int(Int32.max)))
             }
+            for key in ["normalized", "lstrip", "rstrip", "single_word"] where o.object[key]?.boolValue == true {
+                throw .unsupportedComponent(path: file, component: "added token \(content.debugDescription)", type: "\(key): true")
+            }
+            if id < vocab.count, Array(vocab[id].utf8) != Array(content.utf8) {
+                throw .invalidField(o["content"].invalid("\(vocab[id].debugDescription), the token of id \(id) in model.vocab"))
+            }
+            addedTokens.append(AddedToken(content: content, id: Int32(id)))
         }
 
-        if let tr = root["truncation"], !tr.isNull {
-            let o = try object(tr, "truncation")
-            truncationMaxLength = try int(o["max_length"], "truncation.max_length")
+        if let tr = root.optional("truncation") {
+            truncationMaxLength = try reading { () throws(JSONFieldError) in try tr.object()["max_length"].int(in: 0...) }
         }
     }
 

@@ -72,14 +72,16 @@ import TestSupport
             "modules.json": #"[{"path":"","type":"sentence_transformers.models.Transformer"},{"path":"2_WordWeights","type":"sentence_transformers.models.WordWeights"}]"#,
         ]) else { Issue.record("WordWeights accepted"); return }
         #expect(type == "sentence_transformers.models.WordWeights")
-        guard case .invalidConfig(_, let reason) = error(["modules.json": modules, "1_Pooling/config.json": #"{"word_embedding_dimension": 8, "pooling_mode": "median"}"#])
+        guard case .invalidField(let field) = error(["modules.json": modules, "1_Pooling/config.json": #"{"word_embedding_dimension": 8, "pooling_mode": ["mean", "median"]}"#])
         else { Issue.record("unknown pooling accepted"); return }
-        #expect(reason.contains("median"))
+        #expect(field.file.hasSuffix("1_Pooling/config.json") && field.keyPath == "pooling_mode[1]")
+        #expect(field.message.contains("\"median\"") && field.message.contains("\"weightedmean\""), "\(field)")
         guard case .invalidJSON(let file, _) = error(["modules.json": modules, "1_Pooling/config.json": #"{"word_embedding_dimension": 8, "word_embedding_dimension": 9}"#])
         else { Issue.record("duplicate key accepted"); return }
         #expect(file.hasSuffix("1_Pooling/config.json"))
-        guard case .invalidConfig = error(["modules.json": modules, "1_Pooling/config.json": pooling, "sentence_bert_config.json": #"{"max_seq_length": -5}"#])
+        guard case .invalidField(let length) = error(["modules.json": modules, "1_Pooling/config.json": pooling, "sentence_bert_config.json": #"{"max_seq_length": -5}"#])
         else { Issue.record("negative max_seq_length accepted"); return }
+        #expect("\(length)".hasSuffix("sentence_bert_config.json: max_seq_length must be a positive integer, found -5"))
         guard case .invalidConfig = error([
             "modules.json": #"[{"path":"","type":"sentence_transformers.models.Transformer"},{"path":"../../etc","type":"sentence_transformers.models.Pooling"}]"#,
         ]) else { Issue.record("a module path outside the folder was followed"); return }

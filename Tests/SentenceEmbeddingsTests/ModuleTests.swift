@@ -41,9 +41,9 @@ import TestSupport
     @Test func otherActivationsAreRefusedByName() throws {
         let folder = try copy("dense_tanh")
         try edit(folder.appendingPathComponent("2_Dense/config.json")) { $0["activation_function"] = "torch.nn.modules.activation.ReLU" }
-        guard case .invalidConfig(let file, let reason) = loadError(folder) else { Issue.record("ReLU Dense accepted"); return }
-        #expect(file.hasSuffix("2_Dense/config.json"))
-        #expect(reason.contains("torch.nn.modules.activation.ReLU") && reason.contains("Tanh") && reason.contains("Identity"))
+        guard case .invalidField(let field) = loadError(folder) else { Issue.record("ReLU Dense accepted"); return }
+        #expect(field.file.hasSuffix("2_Dense/config.json") && field.keyPath == "activation_function")
+        #expect(field.message.contains("torch.nn.modules.activation.ReLU") && field.message.contains("Tanh") && field.message.contains("Identity"))
     }
 
     @Test func denseShapesAreChecked() throws {
@@ -69,8 +69,8 @@ import TestSupport
 
         let tokenLevel = try copy("dense_tanh")
         try edit(tokenLevel.appendingPathComponent("2_Dense/config.json")) { $0["module_input_name"] = "token_embeddings" }
-        guard case .invalidConfig(_, let r4) = loadError(tokenLevel) else { Issue.record("a per-token Dense accepted"); return }
-        #expect(r4.contains("token_embeddings"))
+        guard case .invalidField(let r4) = loadError(tokenLevel) else { Issue.record("a per-token Dense accepted"); return }
+        #expect(r4.keyPath == "module_input_name" && r4.message.contains("token_embeddings"))
     }
 
     @Test func promptAndDimensionChoicesAreChecked() throws {

@@ -4,9 +4,9 @@ import TestSupport
 import Tokenization
 @testable import SentenceEmbeddings
 
-/// Paths of this target's tests: the shared data beside the repository, the goldens.
+/// Paths of this target's tests: the STS benchmark and the goldens.
 enum TestPaths {
-    static let shared = RepositoryPaths.root.deletingLastPathComponent().appendingPathComponent("shared")
+    static let stsBenchmark = RepositoryPaths.root.appendingPathComponent("Tests/Data/stsb-test.tsv")
     static let goldens = Bundle.module.resourceURL!.appendingPathComponent("Goldens")
 }
 

@@ -137,4 +137,15 @@ import Testing
         }
         if case .failure(.invalidJSON) = try load(["tokenizer.json": Array(#"{"model": {}, "model": {}}"#.utf8)]) {} else { Issue.record("expected invalidJSON for duplicate keys") }
     }
+
+    @Test func wrongFieldsNameTheFileAndTheKeyPath() throws {
+        for (files, file, keyPath, found) in [
+            (["tokenizer.json": tokenizerJSON(normalizer: #"{"type":"BertNormalizer","lowercase":"yes"}"#)], "tokenizer.json", "normalizer.lowercase", #""yes""#),
+            (["vocab.txt": vocabTxt(Self.basic), "tokenizer_config.json": Array(#"{"do_lower_case": 1}"#.utf8)], "tokenizer_config.json", "do_lower_case", "1"),
+            (["vocab.txt": vocabTxt(Self.basic), "special_tokens_map.json": Array(#"{"unk_token": {"content": 5}}"#.utf8)], "special_tokens_map.json", "unk_token.content", "5"),
+        ] {
+            guard case .failure(.invalidField(let error)) = try load(files) else { Issue.record("\(keyPath) accepted"); continue }
+            #expect(error.file.hasSuffix("/" + file) && error.keyPath == keyPath && error.found == found, "\(error)")
+        }
+    }
 }
