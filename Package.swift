@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Dependencies point one way:
-//   EncoderCLI -> EncoderServer -> SentenceEmbeddings -> {Bert, Tokenization};  EncoderCLI -> CZlib (.gz inputs)
+//   EncoderCLI -> {EncoderServer, FileEmbedding} -> SentenceEmbeddings -> {Bert, Tokenization};  FileEmbedding -> CZlib (.gz inputs)
 //   (EncoderServer is the only target importing a server framework: Hummingbird)
 //   EncoderServer -> RequestDecoding -> StrictJSON (request bodies, framework-free so it fuzzes alone)
 //   Bert -> {Kernels, SafeTensors, StrictJSON};  Kernels -> {COpenBLAS, CSmallGemm}
@@ -11,7 +11,7 @@ let package = Package(
     name: "swift-sentence-encoder",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "SentenceEmbeddings", targets: ["SentenceEmbeddings"]),
+        .library(name: "SentenceEmbeddings", targets: ["SentenceEmbeddings", "FileEmbedding"]),
         .executable(name: "encoder", targets: ["EncoderCLI"]),
     ],
     dependencies: [
@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "Tokenization", dependencies: ["StrictJSON"]),
         .target(name: "Bert", dependencies: ["Kernels", "SafeTensors", "StrictJSON"]),
         .target(name: "SentenceEmbeddings", dependencies: ["Bert", "Tokenization", "SafeTensors", "StrictJSON"]),
+        // Files in, embedding files out: streaming, resumable, sharded (the engine of `encoder run --input`).
+        .target(name: "FileEmbedding", dependencies: ["SentenceEmbeddings", "Tokenization", "StrictJSON", "CZlib"]),
         // The embedding request bodies, decoded without a server framework (fuzzed on its own).
         .target(name: "RequestDecoding", dependencies: ["StrictJSON"]),
         // HTTP: the only target that imports a server framework.
@@ -63,12 +65,12 @@ let package = Package(
             name: "EncoderCLI",
             dependencies: [
                 "SentenceEmbeddings",
+                "FileEmbedding",
                 "EncoderServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "Tokenization",
                 "StrictJSON",
-                "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -87,6 +89,7 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["TestSupport", "Tokenization", "StrictJSON"], resources: [.copy("Goldens")]),
         .testTarget(name: "BertTests", dependencies: ["TestSupport", "Bert"], resources: [.copy("Goldens")]),
         .testTarget(name: "SentenceEmbeddingsTests", dependencies: ["TestSupport", "SentenceEmbeddings", "Tokenization"], resources: [.copy("Goldens")]),
+        .testTarget(name: "FileEmbeddingTests", dependencies: ["FileEmbedding", "SentenceEmbeddings", "TestSupport"]),
         .testTarget(name: "EncoderCLITests", dependencies: ["EncoderCLI", "SentenceEmbeddings", "SafeTensors", "TestSupport"]),
         .testTarget(
             name: "EncoderServerTests",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileEmbedding
 
 /// `--input FILE` with the options that pick the text out of each record.
 struct InputOptions: ParsableArguments {

@@ -2,6 +2,8 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The `done / total, texts/s, tokens/s, ETA` line `encoder run` redraws on a terminal's stderr.

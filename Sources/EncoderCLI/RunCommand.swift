@@ -1,8 +1,7 @@
 import ArgumentParser
+import FileEmbedding
 import Foundation
 import SentenceEmbeddings
-import StrictJSON
-import Tokenization
 
 /// What to do with a text longer than the model's maximum sequence length.
 enum LongInputPolicy: String, CaseIterable, ExpressibleByArgument {
@@ -23,37 +22,10 @@ enum LongInputPolicy: String, CaseIterable, ExpressibleByArgument {
     }
 }
 
-/// What to do with a record that cannot be embedded (invalid UTF-8, bad JSON, missing field or column).
-enum BadRecordPolicy: String, CaseIterable, ExpressibleByArgument {
-    case stop, skip
-}
-
-/// `--shard K/N`: the K-th (from 0) of N contiguous parts of the input.
-struct Shard: Equatable, CustomStringConvertible {
-    var index: Int
-    var count: Int
-
-    init?(_ text: String) {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 0, k < n else { return nil }
-        index = k
-        count = n
-    }
-
-    var description: String { "\(index)/\(count)" }
-
-    /// The records `[start, end)` of this shard when the input has `records` records.
-    ///
-    /// The input is cut into chunks of `batchSize` records (the last may be shorter); shard K
-    /// gets chunks `[C*K/N, C*(K+1)/N)` of the `C` chunks. Ranges are contiguous and in order,
-    /// so the N outputs concatenated in order are the single run's output, and every shard
-    /// embeds the very chunks a single run embeds, so the bytes are the same too.
-    func range(records: Int, batchSize: Int) -> Range<Int> {
-        let chunks = (records + batchSize - 1) / batchSize
-        let first = chunks * index / count, last = chunks * (index + 1) / count
-        return min(first * batchSize, records)..<min(last * batchSize, records)
-    }
-}
+extension BadRecordPolicy: ExpressibleByArgument {}
+extension OutputFormat: ExpressibleByArgument {}
+extension OutputDType: ExpressibleByArgument {}
+extension TextInput.Quoting: ExpressibleByArgument {}
 
 struct RunCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
@@ -121,7 +93,7 @@ struct RunCommand: ReportingCommand {
     var onError: BadRecordPolicy = .stop
 
     @Option(help: "The longest input line (or .csv record) in bytes; a longer one stops the run with its line number.")
-    var maxLineBytes: Int = RecordReader.defaultMaxRecordBytes
+    var maxLineBytes: Int = FileEmbeddingJob.defaultMaxRecordBytes
 
     @Flag(help: "Continue an interrupted run from its last checkpoint (same options and input).")
     var resume = false
@@ -132,18 +104,31 @@ struct RunCommand: ReportingCommand {
     @Flag(name: .shortAndLong, help: "Do not print progress or the summary line on stderr.")
     var quiet = false
 
-    var destination: URL? {
-        guard let output, output != "-" else { return nil }
-        return URL(fileURLWithPath: output)
+    /// The library's job for these arguments.
+    var job: FileEmbeddingJob {
+        var job = FileEmbeddingJob(input: input.input, output: output)
+        job.texts = texts
+        job.field = input.field
+        job.column = input.column
+        job.inputFormat = inputFormat
+        job.quoting = quoting
+        job.idField = idField
+        job.maxRecordBytes = maxLineBytes
+        job.outputFormat = outputFormat
+        job.dtype = dtype
+        job.batchSize = batchSize
+        job.onError = onError
+        job.resume = resume
+        job.shard = shard.flatMap(Shard.init)
+        var options = encoding.options
+        options.truncation = longInputs.policy(overlap: windowOverlap)
+        job.options = options
+        job.countTotal = showsProgress
+        return job
     }
 
-    /// The layout rows are written in: bare JSON arrays on stdout unless a format is asked for.
-    func layout() throws -> EmbeddingWriter.Layout {
-        if let outputFormat { return .file(outputFormat) }
-        guard let output else { return .jsonArrays }
-        if output == "-" { return .file(.jsonl) }
-        return .file(try OutputFormat(path: output))
-    }
+    /// A progress line on a terminal, for file inputs.
+    var showsProgress: Bool { !quiet && input.input != nil && ProgressLine.stderrIsTerminal }
 
     func validate() throws {
         guard texts.isEmpty != (input.input == nil) else {
@@ -157,61 +142,25 @@ struct RunCommand: ReportingCommand {
         if longInputs == .chunk, encoding.promptName != nil || (encoding.prompt.map { !$0.isEmpty } ?? false) {
             throw ValidationError("--long-inputs chunk cannot be combined with --prompt-name or --prompt: a window after the first would hold no prompt")
         }
-        let layout: EmbeddingWriter.Layout
-        do { layout = try self.layout() } catch { throw ValidationError(String(describing: error)) }
-        if case .file(let f) = layout, f.needsSeek, destination == nil {
-            throw ValidationError("--output-format \(f.rawValue) needs a file (its header is written last); stream jsonl or tsv to stdout instead")
+        if let shard, Shard(shard) == nil {
+            throw ValidationError("--shard must be K/N with 0 <= K < N (K counts from 0), e.g. --shard 0/4; got \"\(shard)\"")
         }
-        if dtype == .f16, layout != .file(.npy), layout != .file(.safetensors) {
-            throw ValidationError("--dtype f16 applies to .npy and .safetensors outputs")
-        }
-        if idField != nil {
-            guard layout == .file(.jsonl) else { throw ValidationError("--id-field needs a .jsonl output (ids are written as \"id\")") }
-            if let path = input.input, case .lines? = (try? inputFormatOf(path))?.kind {
-                throw ValidationError("--id-field needs a .jsonl, .csv or .tsv input (a .txt line has no fields)")
+        // The job's own checks, in the flags' words.
+        do { try job.validate() } catch {
+            let message: String = switch error {
+            case .batchSizeBelowOne: "--batch-size must be at least 1"
+            case .maxRecordBytesBelowOne: "--max-line-bytes must be at least 1"
+            case .unknownOutputFormat(let message): message
+            case .formatNeedsFile(let f): "--output-format \(f.rawValue) needs a file (its header is written last); stream jsonl or tsv to stdout instead"
+            case .f16NeedsBinaryOutput: "--dtype f16 applies to .npy and .safetensors outputs"
+            case .idFieldNeedsJSONLOutput: "--id-field needs a .jsonl output (ids are written as \"id\")"
+            case .idFieldNeedsFieldedInput: "--id-field needs a .jsonl, .csv or .tsv input (a .txt line has no fields)"
+            case .idFieldNeedsInputFile: "--id-field needs --input"
+            case .resumeNeedsOutputFile: "--resume needs --output FILE (a stream cannot be resumed)"
+            case .shardNeedsInputFile: "--shard needs --input FILE: records are counted first to cut the input into contiguous parts"
             }
-            if input.input == nil { throw ValidationError("--id-field needs --input") }
+            throw ValidationError(message)
         }
-        if resume && destination == nil { throw ValidationError("--resume needs --output FILE (a stream cannot be resumed)") }
-        if let shard {
-            guard Shard(shard) != nil else {
-                throw ValidationError("--shard must be K/N with 0 <= K < N (K counts from 0), e.g. --shard 0/4; got \"\(shard)\"")
-            }
-            guard let path = input.input, path != "-" else {
-                throw ValidationError("--shard needs --input FILE: records are counted first to cut the input into contiguous parts")
-            }
-        }
-    }
-
-    func inputFormatOf(_ path: String) throws -> TextInput.Format {
-        try TextInput.format(of: path, field: input.field, column: input.column, override: inputFormat, quoting: quoting)
-    }
-
-    /// What must match for `--resume` to continue a checkpoint's bytes.
-    func checkpointOptions(model folder: URL) -> [String: String] {
-        var o: [String: String] = [
-            "model": folder.standardizedFileURL.path,
-            "output format": String(describing: (try? layout()) ?? .jsonArrays),
-            "dtype": dtype.rawValue,
-            "batch size": "\(batchSize)",
-            "batch tokens": "\(batchTokens)",
-            "long inputs": longInputs.rawValue,
-            "on error": onError.rawValue,
-            "shard": shard ?? "none",
-        ]
-        if longInputs == .chunk { o["window overlap"] = "\(windowOverlap)" }
-        if let p = encoding.promptName { o["prompt name"] = p }
-        if let p = encoding.prompt { o["prompt"] = p }
-        if let d = encoding.dimensions { o["dimensions"] = "\(d)" }
-        if encoding.normalize { o["normalize"] = "yes" }
-        if let path = input.input {
-            o["input"] = URL(fileURLWithPath: path).standardizedFileURL.path
-            o["input format"] = (try? inputFormatOf(path)).map { "\($0)" } ?? "?"
-        }
-        if let idField { o["id field"] = idField }
-        let weights = folder.appendingPathComponent("model.safetensors").path
-        if let size = (try? FileManager.default.attributesOfItem(atPath: weights))?[.size] as? Int { o["model bytes"] = "\(size)" }
-        return o
     }
 
     func execute() throws {
@@ -221,266 +170,38 @@ struct RunCommand: ReportingCommand {
         options.threads = threads
         let encoder = try SentenceEncoder(contentsOf: URL(fileURLWithPath: model.model), options: options)
         let loaded = ContinuousClock.now
-        for warning in encoder.warnings where !quiet && input.input != nil {
+        let reports = !quiet && input.input != nil
+        for warning in encoder.warnings where reports {
             Stderr.write("warning: \(warning)\n")
         }
-        let job = try EmbeddingJob(command: self, encoder: encoder)
-        let stats = try job.run()
-        if !quiet && input.input != nil {
-            var line = String(
+        let line = ProgressLine(enabled: showsProgress, total: nil)
+        let stats: FileEmbeddingSummary
+        do {
+            stats = try job.run(encoder, progress: { p in
+                line.total = p.total
+                line.update(done: p.done, fresh: p.fresh, tokens: p.tokens)
+            }, warning: { message in
+                guard !quiet || message.hasPrefix("warning:") else { return }
+                line.clear()
+                Stderr.write(message + "\n")
+            })
+        } catch {
+            line.clear()
+            throw error
+        }
+        line.clear()
+        if reports {
+            var summary = String(
                 format: "embedded %d texts (%d tokens, %d truncated) in %.2f s: %.1f texts/s, %.0f tokens/s (model loaded in %.2f s)",
                 stats.texts, stats.tokens, stats.truncated, stats.seconds,
                 Double(stats.texts) / max(stats.seconds, 1e-9), Double(stats.tokens) / max(stats.seconds, 1e-9),
                 (loaded - loadStart).seconds)
-            if stats.skipped > 0 { line += ", \(stats.skipped) skipped" + (job.errorsDestination.map { " (see \($0.path))" } ?? "") }
-            if stats.split > 0 { line += ", \(stats.split) split into windows" }
-            if stats.resumedAfter > 0 { line += "; resumed after \(stats.resumedAfter) input records" }
-            Stderr.write(line + "\n")
+            if stats.skipped > 0 { summary += ", \(stats.skipped) skipped" + (stats.errorsFile.map { " (see \($0.path))" } ?? "") }
+            if stats.split > 0 { summary += ", \(stats.split) split into windows" }
+            if stats.resumedAfter > 0 { summary += "; resumed after \(stats.resumedAfter) input records" }
+            Stderr.write(summary + "\n")
         }
     }
-}
-
-/// Counts for the summary line: of this process's work, except `resumedAfter`.
-struct RunStats {
-    var texts = 0, tokens = 0, truncated = 0, skipped = 0, split = 0
-    var seconds = 0.0
-    var resumedAfter = 0
-}
-
-/// A refusal to resume: the partial files are kept so the user can fix the options and retry.
-struct ResumeRefused: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// One `encoder run`: read records in chunks, embed, write, checkpoint.
-final class EmbeddingJob {
-    let command: RunCommand
-    let encoder: SentenceEncoder
-    /// The prompt, dimensions and normalization of --prompt-name/--prompt/--dimensions/--normalize.
-    let prepared: PreparedEncoding
-    let destination: URL?
-    let errorsDestination: URL?
-    let checkpointURL: URL?
-    let file: String
-
-    init(command: RunCommand, encoder: SentenceEncoder) throws {
-        self.command = command
-        self.encoder = encoder
-        var options = command.encoding.options
-        options.truncation = command.longInputs.policy(overlap: command.windowOverlap)
-        prepared = try encoder.prepare(options)
-        destination = command.destination
-        errorsDestination = command.onError == .skip ? destination.map { URL(fileURLWithPath: $0.path + ".errors.jsonl") } : nil
-        checkpointURL = destination.map(Checkpoint.url)
-        file = command.input.input.map { $0 == "-" ? "<stdin>" : $0 } ?? "argument"
-    }
-
-    private var writer: EmbeddingWriter!
-    private var errorsFile: StagedFile?
-    private var progress: ProgressLine!
-    private var stats = RunStats()
-    private var totals = (rows: 0, tokens: 0, truncated: 0, skipped: 0, split: 0)
-
-    /// Records from --input, or the argument texts as records.
-    private func makeReader() throws -> (next: () throws -> RawRecord?, parse: (RawRecord) -> ParsedRecord, reader: RecordReader?) {
-        if let path = command.input.input {
-            let format = try command.inputFormatOf(path)
-            let reader = try RecordReader(source: openByteSource(path: path, gzip: format.gzip), file: file, format: format, idField: command.idField,
-                                      maxRecordBytes: command.maxLineBytes)
-            return ({ try reader.next() }, { reader.parse($0) }, reader)
-        }
-        var iterator = command.texts.enumerated().makeIterator()
-        return ({
-            guard let (i, t) = iterator.next() else { return nil }
-            return RawRecord(index: i, line: i + 1, bytes: Array(t.utf8))
-        }, { .text(String(decoding: $0.bytes, as: UTF8.self), id: nil) }, nil)
-    }
-
-    func run() throws -> RunStats {
-        // Resume: check the checkpoint before touching any file.
-        var checkpoint: Checkpoint? = nil
-        if let checkpointURL {
-            if command.resume {
-                checkpoint = try Checkpoint.load(from: checkpointURL)
-                if let c = checkpoint {
-                    let now = command.checkpointOptions(model: encoder.folder)
-                    let changed = Set(c.options.keys).union(now.keys).sorted().filter { c.options[$0] != now[$0] }
-                    guard changed.isEmpty else {
-                        throw ResumeRefused(description: "cannot resume \(destination!.path): options changed since the interrupted run (" +
-                            changed.map { "\($0): \(c.options[$0] ?? "none") then, \(now[$0] ?? "none") now" }.joined(separator: "; ") +
-                            "); use the same options, or run without --resume to start over")
-                    }
-                } else if !command.quiet {
-                    Stderr.write("note: no checkpoint beside \(destination!.path); starting from the beginning\n")
-                }
-            } else {
-                Checkpoint.remove(at: checkpointURL)
-            }
-        }
-        writer = try EmbeddingWriter(
-            destination: destination, layout: try command.layout(), dtype: command.dtype, dimension: prepared.dimension,
-            resume: checkpoint.map { ($0.outputBytes, $0.rows) })
-        do {
-            if let errorsDestination { errorsFile = try StagedFile(destination: errorsDestination, resumeAt: checkpoint?.errorsBytes) }
-            if let c = checkpoint {
-                totals = (c.rows, c.tokens, c.truncated, c.skipped, c.split)
-                stats.resumedAfter = c.records
-            }
-            try stream(checkpoint: checkpoint)
-            if let errorsFile { try errorsFile.sync() }
-            // Order: errors file in place, checkpoint gone, then the output: a kill anywhere
-            // leaves either a resumable partial or a complete output, never a stale checkpoint
-            // pointing at a renamed file.
-            if let errorsFile { try errorsFile.commit() }
-            if let checkpointURL { Checkpoint.remove(at: checkpointURL) }
-            try writer.finish()
-        } catch let refused as ResumeRefused {
-            progress?.clear()
-            throw refused
-        } catch {
-            progress?.clear()
-            writer.abandon()
-            errorsFile?.discard()
-            if let checkpointURL { Checkpoint.remove(at: checkpointURL) }
-            throw error
-        }
-        progress.clear()
-        return stats
-    }
-
-    private func stream(checkpoint: Checkpoint?) throws {
-        let batchSize = command.batchSize
-        let (next, _, reader) = try makeReader()
-
-        var range = 0..<Int.max
-        var total: Int? = command.texts.isEmpty ? nil : command.texts.count
-        let showProgress = !command.quiet && command.input.input != nil && ProgressLine.stderrIsTerminal
-        if let shardText = command.shard, let shard = Shard(shardText) {
-            let count = try countRecords()
-            range = shard.range(records: count, batchSize: batchSize)
-            total = range.count
-        } else if showProgress, let path = command.input.input, path != "-" {
-            total = try countRecords()
-        }
-        progress = ProgressLine(enabled: showProgress, total: total)
-        progressBase = range.lowerBound == 0 ? 0 : range.lowerBound
-
-        let resumeAt = checkpoint?.records ?? 0
-        let skipUntil = max(range.lowerBound, resumeAt)
-        var verified = resumeAt == 0
-        let streaming = destination == nil
-        var chunk: [RawRecord] = []
-        chunk.reserveCapacity(min(batchSize, 1 << 16))
-        let start = ContinuousClock.now
-        defer { stats.seconds = (ContinuousClock.now - start).seconds }
-
-        while true {
-            // A stream stage embeds what it has rather than wait for a slow producer.
-            if streaming, !chunk.isEmpty, let reader, !reader.hasRecordReady {
-                try process(&chunk, recordsRead: chunk.last!.index + 1, reader: reader)
-            }
-            guard let raw = try next() else { break }
-            if raw.index < skipUntil {
-                if raw.index == resumeAt - 1, let reader, let c = checkpoint {
-                    guard reader.consumedBytes == c.inputBytes, hex(reader.hash) == c.inputHash else {
-                        throw ResumeRefused(description: "\(file): the first \(c.records) records differ from those the interrupted run read (\(reader.consumedBytes) bytes, hash \(hex(reader.hash)); the checkpoint has \(c.inputBytes) bytes, hash \(c.inputHash)); run without --resume to start over")
-                    }
-                    verified = true
-                }
-                continue
-            }
-            guard raw.index < range.upperBound else { break }
-            chunk.append(raw)
-            // File outputs cut chunks at multiples of --batch-size from the start of the input,
-            // so a resumed run or a shard embeds exactly the chunks a single run embeds.
-            if streaming ? chunk.count >= batchSize : (raw.index + 1) % batchSize == 0 {
-                try process(&chunk, recordsRead: raw.index + 1, reader: reader)
-            }
-        }
-        guard verified else {
-            throw ResumeRefused(description: "\(file): the input has fewer records than the \(resumeAt) the interrupted run had read; run without --resume to start over")
-        }
-        if !chunk.isEmpty { try process(&chunk, recordsRead: chunk.last!.index + 1, reader: reader) }
-    }
-
-    /// Records of the input (a pass that frames without parsing), for --shard and the progress total.
-    private func countRecords() throws -> Int {
-        guard let path = command.input.input else { return command.texts.count }
-        let format = try command.inputFormatOf(path)
-        let reader = try RecordReader(source: openByteSource(path: path, gzip: format.gzip), file: file, format: format, idField: command.idField,
-                                      maxRecordBytes: command.maxLineBytes)
-        var n = 0
-        while try reader.next() != nil { n += 1 }
-        return n
-    }
-
-    /// Embeds and writes one chunk, then saves the checkpoint.
-    private func process(_ chunk: inout [RawRecord], recordsRead: Int, reader: RecordReader?) throws {
-        let parse: (RawRecord) -> ParsedRecord = reader.map { r in { r.parse($0) } } ?? { .text(String(decoding: $0.bytes, as: UTF8.self), id: nil) }
-        var inputs: [TokenizedInput] = []
-        var rows: [RowInfo] = []
-        var errors: [UInt8] = []
-        inputs.reserveCapacity(chunk.count)
-        rows.reserveCapacity(chunk.count)
-
-        func bad(_ raw: RawRecord, _ message: String) throws {
-            guard command.onError == .skip else { throw TextInputError(file: file, line: raw.line, message: message) }
-            totals.skipped += 1
-            stats.skipped += 1
-            if errorsFile != nil {
-                errors += Array("{\"line\":\(raw.line),\"index\":\(raw.index),\"error\":\(JSONWriter.quoted(message))}\n".utf8)
-            } else {
-                progress.clear()
-                Stderr.write("warning: \(file):\(raw.line): \(message) (skipped)\n")
-            }
-        }
-
-        for raw in chunk {
-            switch parse(raw) {
-            case .bad(let message):
-                try bad(raw, message)
-            case .text(let text, let id):
-                switch Result(catching: { () throws(SentenceEmbeddingsError) in try encoder.tokenize(.text(text), prepared: prepared) }) {
-                case .success(let input):
-                    inputs.append(input)
-                    rows.append(RowInfo(index: raw.index, id: id))
-                case .failure(.inputTooLong(_, let tokens, let limit)):
-                    try bad(raw, "text has \(tokens) tokens, more than the model's \(limit)")
-                case .failure(let error):
-                    throw error
-                }
-            }
-        }
-        chunk.removeAll(keepingCapacity: true)
-
-        let embeddings = try encoder.embed(EmbeddingRequest(inputs: inputs, prepared: prepared))
-        stats.split += embeddings.chunkedCount
-        totals.split += embeddings.chunkedCount
-        try writer.append(embeddings, rows: rows)
-        if !errors.isEmpty { try errorsFile?.write(errors) }
-        let tokens = embeddings.tokenCounts.reduce(0, +)
-        stats.texts += embeddings.count
-        stats.tokens += tokens
-        stats.truncated += embeddings.truncatedCount
-        totals.rows += embeddings.count
-        totals.tokens += tokens
-        totals.truncated += embeddings.truncatedCount
-
-        if let checkpointURL, let reader {
-            try writer.sync()
-            try errorsFile?.sync()
-            let options = command.checkpointOptions(model: encoder.folder)
-            try Checkpoint(
-                options: options, records: recordsRead, rows: writer.rows, outputBytes: writer.size,
-                errorsBytes: errorsFile?.size ?? 0, inputBytes: reader.consumedBytes, inputHash: hex(reader.hash),
-                tokens: totals.tokens, truncated: totals.truncated, skipped: totals.skipped, split: totals.split
-            ).save(to: checkpointURL)
-        }
-        progress.update(done: recordsRead - max(0, progressBase), fresh: stats.texts + stats.skipped, tokens: stats.tokens)
-    }
-
-    /// Records before this run's range (a shard's start), so progress counts from 0.
-    private var progressBase = 0
 }
 
 extension Duration {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileEmbedding
 import Foundation
 import StrictJSON
 import Tokenization

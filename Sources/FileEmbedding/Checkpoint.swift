@@ -3,6 +3,8 @@ import StrictJSON
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// How far a run writing to a file has got, saved after every chunk so `--resume` can continue
@@ -51,12 +53,12 @@ struct Checkpoint: Codable, Equatable {
         let bytes = [UInt8](try encoder.encode(self)) + [0x0A]
         let temporary = url.path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CLIError("\(temporary): cannot create (\(String(cString: strerror(errno))))") }
+        guard fd >= 0 else { throw FileEmbeddingError("\(temporary): cannot create (\(String(cString: strerror(errno))))") }
         defer { close(fd) }
         try writeAll(fd, bytes, what: temporary)
-        guard fsync(fd) == 0 else { throw CLIError("\(temporary): fsync failed (\(String(cString: strerror(errno))))") }
+        guard fsync(fd) == 0 else { throw FileEmbeddingError("\(temporary): fsync failed (\(String(cString: strerror(errno))))") }
         guard rename(temporary, url.path) == 0 else {
-            throw CLIError("\(url.path): cannot rename the checkpoint into place (\(String(cString: strerror(errno))))")
+            throw FileEmbeddingError("\(url.path): cannot rename the checkpoint into place (\(String(cString: strerror(errno))))")
         }
         syncFolder(of: url)
     }
@@ -67,7 +69,7 @@ struct Checkpoint: Codable, Equatable {
         do {
             return try JSONParser.decode(Checkpoint.self, from: data)
         } catch {
-            throw CLIError("\(url.path): not a checkpoint this version can read (\(error)); run without --resume to start over")
+            throw FileEmbeddingError("\(url.path): not a checkpoint this version can read (\(error)); run without --resume to start over")
         }
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import EncoderCLI
+@testable import FileEmbedding
 
 /// The streaming record reader, without the model: framing, parsing, line numbers, hashing, gzip.
 struct RecordReaderTests {

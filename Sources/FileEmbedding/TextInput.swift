@@ -1,21 +1,25 @@
-import ArgumentParser
 import Foundation
 import StrictJSON
 import Tokenization
 
 /// One input text and the 1-based line of the file it came from (for error messages).
-struct TextRecord: Sendable, Equatable {
-    var text: String
-    var line: Int
+public struct TextRecord: Sendable, Equatable {
+    public var text: String
+    public var line: Int
+
+    public init(text: String, line: Int) {
+        self.text = text
+        self.line = line
+    }
 }
 
 /// A problem with an input file, naming the file and line: printed as `error: FILE:LINE: message`.
-struct TextInputError: Error, CustomStringConvertible, Equatable {
-    var file: String
-    var line: Int?
-    var message: String
+public struct TextInputError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var file: String
+    public var line: Int?
+    public var message: String
 
-    var description: String {
+    public var description: String {
         if let line { return "\(file):\(line): \(message)" }
         return "\(file): \(message)"
     }
@@ -36,14 +40,14 @@ struct TextInputError: Error, CustomStringConvertible, Equatable {
 ///   quoting on. Both need `column`: a 1-based number (every row is data) or a header name
 ///   (the first row is the header).
 /// Input must be valid UTF-8: a bad byte is an error naming its line, never a silent U+FFFD.
-enum TextInput {
-    struct Format: Equatable, CustomStringConvertible {
+public enum TextInput {
+    public struct Format: Equatable, Sendable, CustomStringConvertible {
         var kind: Kind
         /// gzip-compressed (`.gz`).
         var gzip: Bool = false
 
         /// A stable spelling, recorded in `--resume` checkpoints (e.g. `csv column=2 quoted gzip`).
-        var description: String {
+        public var description: String {
             var parts: [String]
             switch kind {
             case .lines: parts = ["txt"]
@@ -61,13 +65,13 @@ enum TextInput {
         }
     }
 
-    enum Kind: Equatable {
+    enum Kind: Equatable, Sendable {
         case lines
         case jsonLines(field: String)
         case delimited(separator: UInt8, quoted: Bool, column: Column)
     }
 
-    enum Column: Equatable {
+    enum Column: Equatable, Sendable {
         case index(Int)  // 0-based
         case name(String)
 
@@ -77,7 +81,7 @@ enum TextInput {
     }
 
     /// How `"` is treated in delimited files.
-    enum Quoting: String, CaseIterable, ExpressibleByArgument {
+    public enum Quoting: String, CaseIterable, Sendable {
         case auto, rfc4180, none
     }
 
@@ -85,7 +89,7 @@ enum TextInput {
 
     /// The format of `path`; `field` applies to `.jsonl`, `column` to `.csv`/`.tsv`.
     /// `override` (`txt`, `jsonl`, `csv`, `tsv`, optionally with `.gz`) replaces the extension.
-    static func format(
+    public static func format(
         of path: String, field: String?, column: String?, override: String? = nil, quoting: Quoting = .auto
     ) throws(TextInputError) -> Format {
         var name = override.map { "input.\($0)" } ?? (path == "-" ? "input.txt" : path)
@@ -112,7 +116,7 @@ enum TextInput {
     }
 
     /// Reads every text of `path` (`-` = standard input); the first bad record is an error.
-    static func read(path: String, format: Format) throws(TextInputError) -> [TextRecord] {
+    public static func read(path: String, format: Format) throws(TextInputError) -> [TextRecord] {
         let reader = try RecordReader(source: openByteSource(path: path, gzip: format.gzip), file: path == "-" ? "<stdin>" : path, format: format)
         var out: [TextRecord] = []
         while let raw = try reader.next() {

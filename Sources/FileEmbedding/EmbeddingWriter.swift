@@ -1,13 +1,14 @@
-import ArgumentParser
 import Foundation
 import SentenceEmbeddings
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The file formats `encoder run --output` writes.
-enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
+public enum OutputFormat: String, CaseIterable, Sendable {
     /// NumPy `.npy`: float32 (or float16), little-endian, C order, shape [N, D].
     case npy
     /// One `{"index": i, "embedding": [...]}` object per line (with `"id"` first under `--id-field`).
@@ -21,7 +22,7 @@ enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
     init(path: String) throws {
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
         guard let format = OutputFormat(rawValue: ext) else {
-            throw CLIError("\(path): cannot tell the output format from the extension \".\(ext)\"; use .npy, .jsonl, .tsv or .safetensors, or give --output-format")
+            throw FileEmbeddingError("\(path): cannot tell the output format from the extension \".\(ext)\"; use .npy, .jsonl, .tsv or .safetensors, or give --output-format")
         }
         self = format
     }
@@ -31,7 +32,7 @@ enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
 }
 
 /// The number type of binary outputs.
-enum OutputDType: String, CaseIterable, ExpressibleByArgument {
+public enum OutputDType: String, CaseIterable, Sendable {
     case f32, f16
 }
 
@@ -56,19 +57,19 @@ final class StagedFile {
         let flags = O_WRONLY | O_CLOEXEC | (resumeAt == nil ? O_CREAT | O_TRUNC : 0)
         descriptor = open(partial.path, flags, 0o644)
         guard descriptor >= 0 else {
-            if resumeAt != nil { throw CLIError("\(partial.path): the partial output of the interrupted run is missing (\(String(cString: strerror(errno)))); run without --resume to start over") }
-            throw CLIError("\(destination.path): cannot create \(partial.lastPathComponent) in \(destination.deletingLastPathComponent().path) (\(String(cString: strerror(errno)))); does the folder exist and is it writable?")
+            if resumeAt != nil { throw FileEmbeddingError("\(partial.path): the partial output of the interrupted run is missing (\(String(cString: strerror(errno)))); run without --resume to start over") }
+            throw FileEmbeddingError("\(destination.path): cannot create \(partial.lastPathComponent) in \(destination.deletingLastPathComponent().path) (\(String(cString: strerror(errno)))); does the folder exist and is it writable?")
         }
         if let resumeAt {
             var st = stat()
             guard fstat(descriptor, &st) == 0, Int(st.st_size) >= resumeAt else {
                 close(descriptor)
-                throw CLIError("\(partial.path) is shorter than its checkpoint says (\(resumeAt) bytes); run without --resume to start over")
+                throw FileEmbeddingError("\(partial.path) is shorter than its checkpoint says (\(resumeAt) bytes); run without --resume to start over")
             }
             // Bytes after the checkpoint were written by a chunk whose checkpoint never landed.
             guard ftruncate(descriptor, off_t(resumeAt)) == 0, lseek(descriptor, off_t(resumeAt), SEEK_SET) >= 0 else {
                 close(descriptor)
-                throw CLIError("\(partial.path): cannot truncate to \(resumeAt) bytes (\(String(cString: strerror(errno))))")
+                throw FileEmbeddingError("\(partial.path): cannot truncate to \(resumeAt) bytes (\(String(cString: strerror(errno))))")
             }
             size = resumeAt
         }
@@ -84,12 +85,12 @@ final class StagedFile {
     /// Overwrites bytes at `offset` (a header whose row count is known only at the end).
     func write(_ bytes: [UInt8], at offset: Int) throws {
         let n = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
-        guard n == bytes.count else { throw CLIError("\(partial.path): cannot write (\(String(cString: strerror(errno))))") }
+        guard n == bytes.count else { throw FileEmbeddingError("\(partial.path): cannot write (\(String(cString: strerror(errno))))") }
     }
 
     /// Waits until the bytes are on disk (before a checkpoint that counts them is written).
     func sync() throws {
-        guard fsync(descriptor) == 0 else { throw CLIError("\(partial.path): fsync failed (\(String(cString: strerror(errno))))") }
+        guard fsync(descriptor) == 0 else { throw FileEmbeddingError("\(partial.path): fsync failed (\(String(cString: strerror(errno))))") }
     }
 
     /// Flushes, closes and renames the file into place.
@@ -98,7 +99,7 @@ final class StagedFile {
         close(descriptor)
         descriptor = -1
         guard rename(partial.path, destination.path) == 0 else {
-            throw CLIError("\(destination.path): cannot rename \(partial.lastPathComponent) into place (\(String(cString: strerror(errno))))")
+            throw FileEmbeddingError("\(destination.path): cannot rename \(partial.lastPathComponent) into place (\(String(cString: strerror(errno))))")
         }
         syncFolder(of: destination)
     }
@@ -115,10 +116,10 @@ func writeAll(_ fd: Int32, _ bytes: [UInt8], what: String) throws {
     try bytes.withUnsafeBytes { (b: UnsafeRawBufferPointer) throws in
         var offset = 0
         while offset < b.count {
-            let n = Glibc.write(fd, b.baseAddress! + offset, b.count - offset)
+            let n = systemWrite(fd, b.baseAddress! + offset, b.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw CLIError("\(what): cannot write (\(String(cString: strerror(errno))))")
+                throw FileEmbeddingError("\(what): cannot write (\(String(cString: strerror(errno))))")
             }
             offset += n
         }
@@ -273,7 +274,7 @@ final class EmbeddingWriter {
 /// non-finite values are an error, since JSON has no way to write them.
 func formatted(_ vector: ArraySlice<Float>) throws -> [String] {
     try vector.map { value in
-        guard value.isFinite else { throw CLIError("the model produced a non-finite value (\(value)); the checkpoint's weights may be corrupt") }
+        guard value.isFinite else { throw FileEmbeddingError("the model produced a non-finite value (\(value)); the checkpoint's weights may be corrupt") }
         return value.description
     }
 }
@@ -281,4 +282,13 @@ func formatted(_ vector: ArraySlice<Float>) throws -> [String] {
 /// A vector as a JSON array.
 func jsonArray(_ vector: ArraySlice<Float>) throws -> String {
     "[" + (try formatted(vector)).joined(separator: ",") + "]"
+}
+
+/// POSIX `write(2)` under one name on Linux and Darwin.
+private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(fd, buffer, count)
+    #else
+    Darwin.write(fd, buffer, count)
+    #endif
 }

@@ -50,7 +50,7 @@ final class FileDescriptorSource: ByteSource {
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(TextInputError) -> Int {
         while true {
-            let n = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            let n = systemRead(descriptor, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
             if errno == EINTR { continue }
             throw TextInputError(file: file, line: nil, message: "cannot read (\(String(cString: strerror(errno))))")
@@ -145,4 +145,13 @@ final class GzipSource: ByteSource {
 func openByteSource(path: String, gzip: Bool) throws(TextInputError) -> ByteSource {
     let raw = try FileDescriptorSource(path: path)
     return gzip ? try GzipSource(raw, file: raw.file) : raw
+}
+
+/// POSIX `read(2)` under one name on Linux and Darwin (a method of the same name hides the global).
+private func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.read(fd, buffer, count)
+    #else
+    Darwin.read(fd, buffer, count)
+    #endif
 }
