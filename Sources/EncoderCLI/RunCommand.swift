@@ -168,7 +168,7 @@ struct RunCommand: ReportingCommand {
         var options = SentenceEncoder.Options()
         options.maxBatchTokens = batchTokens
         options.threads = threads
-        let encoder = try SentenceEncoder(contentsOf: URL(fileURLWithPath: model.model), options: options)
+        let encoder = try model.load(options: options)
         let loaded = ContinuousClock.now
         let reports = !quiet && input.input != nil
         for warning in encoder.warnings where reports {

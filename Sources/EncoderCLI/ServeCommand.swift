@@ -64,7 +64,7 @@ struct ServeCommand: ReportingCommand {
         c.maxPendingInputs = maxPendingInputs
         c.autoTruncate = autoTruncate
         c.idleTimeoutSeconds = idleTimeout
-        c.modelID = modelID ?? model.folder.standardizedFileURL.lastPathComponent
+        c.modelID = modelID ?? (model.isCachedModelID ? model.model : model.folder.standardizedFileURL.lastPathComponent)
         return c
     }
 
@@ -78,7 +78,8 @@ struct ServeCommand: ReportingCommand {
 
     func execute() throws {
         // Fail before listening when there is plainly no model; everything else is checked while loading.
-        guard FileManager.default.fileExists(atPath: model.model) else {
+        let modelURL = try model.location()
+        guard FileManager.default.fileExists(atPath: modelURL.path) else {
             throw CLIError("\(model.model): no such file or folder; give a model folder or its model.safetensors (Scripts/fetch-model fetches the default model)")
         }
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -89,7 +90,6 @@ struct ServeCommand: ReportingCommand {
         }
         let logger = Logger(label: "encoder.serve")
         let configuration = serverConfiguration
-        let modelURL = URL(fileURLWithPath: model.model)
         let server = EmbeddingServer(configuration: configuration, logger: logger) {
             var options = SentenceEncoder.Options()
             options.maxBatchTokens = configuration.maxBatchTokens

@@ -9,6 +9,8 @@ import Tokenization
 public enum SentenceEmbeddingsError: Error, CustomStringConvertible, Sendable {
     /// Nothing exists at the path the caller gave.
     case modelNotFound(path: String)
+    /// A model id that is neither a path here nor in the local Hugging Face cache.
+    case modelNotInCache(name: String, looked: [String])
     /// The folder has no `model.safetensors`.
     case missingWeights(folder: String)
     /// A configuration file is not valid JSON (duplicate keys, bad UTF-8, ...).
@@ -45,6 +47,8 @@ public enum SentenceEmbeddingsError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .modelNotFound(let path):
             "\(path): no such file or folder; give a model folder or its model.safetensors (Scripts/fetch-model fetches the default model)"
+        case .modelNotInCache(let name, let looked):
+            "\(name): no such file or folder, and not in the Hugging Face cache (looked in \(looked.joined(separator: ", "))); download it with another tool (`huggingface-cli download \(name)`, or sentence-transformers), point HF_HUB_CACHE or HF_HOME at the cache that holds it, or give the model's folder"
         case .missingWeights(let folder):
             "\(folder): no model.safetensors in this folder; a sentence-transformers checkpoint folder holds model.safetensors, config.json and the tokenizer files"
         case .invalidJSON(let file, let error):

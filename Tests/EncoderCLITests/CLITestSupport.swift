@@ -32,11 +32,14 @@ enum CLI {
         var stderrLines: [Substring] { stderr.split(separator: "\n") }
     }
 
-    /// Runs `encoder arguments...`, feeding `stdin` when given.
-    static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
+    /// Runs `encoder arguments...`, feeding `stdin` when given, with `environment` added to this process's.
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = try executable
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.currentDirectoryURL = repository
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out

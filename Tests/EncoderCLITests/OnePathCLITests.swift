@@ -64,3 +64,26 @@ import TestSupport
         }
     }
 }
+
+/// `encoder run ORG/NAME` finds a model another tool downloaded into the Hugging Face cache.
+@Suite struct ModelIDCLITests {
+    @Test func runFindsAModelIDInTheCacheAndSaysWhereItLookedWhenAbsent() throws {
+        let root = try CLI.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let repo = root.appendingPathComponent("models--org--tiny")
+        try FileManager.default.createDirectory(at: repo.appendingPathComponent("snapshots"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: repo.appendingPathComponent("refs"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            at: repo.appendingPathComponent("snapshots/0123abcd"), withDestinationURL: VariantFixtures.folder("dense_tanh"))
+        try "0123abcd".write(to: repo.appendingPathComponent("refs/main"), atomically: true, encoding: .utf8)
+
+        let byID = try CLI.run(["run", "org/tiny", "a man plays a guitar"], environment: ["HF_HUB_CACHE": root.path])
+        #expect(byID.status == 0, "\(byID.stderr)")
+        let byPath = try CLI.run(["run", VariantFixtures.folder("dense_tanh").path, "a man plays a guitar"])
+        #expect(byID.stdout == byPath.stdout && !byID.stdout.isEmpty)
+
+        let absent = try CLI.run(["run", "org/absent", "x"], environment: ["HF_HUB_CACHE": root.path])
+        #expect(absent.status == 1)
+        #expect(absent.stderrLines.count == 1 && absent.stderr.contains(root.appendingPathComponent("models--org--absent").path), "\(absent.stderr)")
+    }
+}
