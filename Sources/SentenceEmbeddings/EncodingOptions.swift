@@ -97,7 +97,7 @@ extension SentenceEncoder {
     /// The token ids the model sees for `prompt + text` (sentence-transformers joins them as
     /// strings before tokenizing), truncated to ``maxSequenceLength``.
     public func tokenize(_ text: String, prompt: String?) -> Encoding {
-        tokenizer.encode((prompt ?? "") + text, maxLength: maxSequenceLength)
+        tokenizer.encode(prompt.map { $0.isEmpty ? text : $0 + text } ?? text, maxLength: maxSequenceLength)
     }
 
     /// `Transformer._get_prompt_length`: the token count of the prompt tokenized alone, minus its

@@ -41,7 +41,8 @@ extension SentenceEncoder {
     public func tokenize(_ input: EncoderInput, prepared: PreparedEncoding) throws(SentenceEmbeddingsError) -> TokenizedInput {
         switch input {
         case .text(let text):
-            let joined = (prepared.prompt ?? "") + text
+            // sentence-transformers joins prompt and text as strings before tokenizing.
+            let joined = prepared.prompt.map { $0.isEmpty ? text : $0 + text } ?? text
             switch prepared.truncation {
             case .truncate:
                 let encoding = tokenizer.encode(joined, maxLength: maxSequenceLength)
