@@ -57,9 +57,7 @@ struct InspectCommand: ReportingCommand {
         }
 
         let t = encoder.tokenizer
-        let n = t.options.normalizer
-        let stripAccents = n.stripAccents.map { $0 ? "yes" : "no" } ?? "follows lowercase (\(n.lowercase ? "yes" : "no"))"
-        rows.append(("Tokenizer", "WordPiece, \(t.vocabulary.count) tokens; lowercase \(n.lowercase ? "yes" : "no"), strip accents \(stripAccents), Chinese characters split \(n.handleChineseChars ? "yes" : "no"), clean text \(n.cleanText ? "yes" : "no")"))
+        rows.append(("Tokenizer", t.summary))
         if encoder.sentenceConfig.doLowerCase {
             rows.append(("", "sentence_bert_config.json do_lower_case: texts are lowercased first"))
         }

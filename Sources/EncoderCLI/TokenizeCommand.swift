@@ -38,7 +38,7 @@ struct TokenizeCommand: ReportingCommand {
     }
 
     func execute() throws {
-        var tokenizer = try BertTokenizer(folder: model.folder)
+        var tokenizer = try loadTokenizer(folder: model.folder)
         // sentence_bert_config.json do_lower_case: sentence-transformers lowercases first. A folder
         // with only tokenizer files (no modules.json) has no such setting.
         let sbert = model.folder.appendingPathComponent("sentence_bert_config.json")
@@ -99,7 +99,7 @@ struct BenchTokenizerCommand: ReportingCommand {
     }
 
     func execute() throws {
-        var tokenizer = try BertTokenizer(folder: model.folder)
+        var tokenizer = try loadTokenizer(folder: model.folder)
         // sentence_bert_config.json do_lower_case: sentence-transformers lowercases first. A folder
         // with only tokenizer files (no modules.json) has no such setting.
         let sbert = model.folder.appendingPathComponent("sentence_bert_config.json")

@@ -269,7 +269,7 @@ public struct EmbeddingServer: Sendable {
         let addSpecial = try reader.bool("add_special_tokens") ?? true
         let prompt = try prepare(EncodingOptions(promptName: try reader.string("prompt_name")), encoder: encoder).prompt
         let maxChars = configuration.maxInputCharacters(maxSequenceLength: encoder.maxSequenceLength)
-        let cls = encoder.tokenizer.classifierID, sep = encoder.tokenizer.separatorID
+        let specials = encoder.tokenizer.specialTokens
         var out = JSONOutput()
         out.raw("[")
         for (i, raw) in texts.enumerated() {
@@ -287,7 +287,8 @@ public struct EmbeddingServer: Sendable {
             var first = true
             for k in 0..<encoding.count {
                 let id = encoding.ids[k]
-                let special = (k == 0 && id == cls) || (k == encoding.count - 1 && id == sep)
+                let special = (k < specials.prefix.count && id == specials.prefix[k])
+                    || (k >= encoding.count - specials.suffix.count && id == specials.suffix[k - (encoding.count - specials.suffix.count)])
                 if special && !addSpecial { continue }
                 if !first { out.raw(",") }
                 first = false

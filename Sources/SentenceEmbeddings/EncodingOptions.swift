@@ -101,8 +101,9 @@ extension SentenceEncoder {
     }
 
     /// `Transformer._get_prompt_length`: the token count of the prompt tokenized alone, minus its
-    /// trailing special token ([SEP]); it counts the leading [CLS]. With `include_prompt: false`
-    /// pooling leaves out this many leading positions.
+    /// trailing token (`prompt_length -= 1`, whatever the tokenizer's suffix is); it counts the
+    /// leading specials ([CLS], `<s>`). With `include_prompt: false` pooling leaves out this many
+    /// leading positions.
     public func promptLength(_ prompt: String) -> Int {
         guard !prompt.isEmpty else { return 0 }
         return tokenize(prompt).ids.count - 1

@@ -30,7 +30,7 @@ public struct TokenizedInput: Sendable, Equatable {
 
 extension SentenceEncoder {
     /// Token ids must be below this: the vocabulary's size, capped by the embedding matrix's rows.
-    public var vocabularySize: Int { Swift.min(tokenizer.vocabulary.count, bertConfig.vocabSize) }
+    public var vocabularySize: Int { Swift.min(tokenizer.vocabularySize, bertConfig.vocabSize) }
 
     /// `input` tokenized as the model will see it under `prepared`: the prompt joined to a text,
     /// then the truncation policy applied.
@@ -65,22 +65,25 @@ extension SentenceEncoder {
         }
     }
 
-    /// Token ids as a sequence the model runs: `[CLS]` and `[SEP]` added when missing (as TEI's
-    /// decode-then-encode does), then the truncation policy.
+    /// Token ids as a sequence the model runs: the tokenizer's specials (`[CLS]` and `[SEP]`)
+    /// added when missing (as TEI's decode-then-encode does), then the truncation policy.
     private func tokenize(ids list: [Int], truncation: TruncationPolicy) throws(SentenceEmbeddingsError) -> TokenizedInput {
         let vocabulary = vocabularySize
         if let j = list.firstIndex(where: { $0 < 0 || $0 >= vocabulary }) {
             throw .invalidTokenID(index: nil, position: j, id: list[j], vocabularySize: vocabulary)
         }
-        let cls = tokenizer.classifierID, sep = tokenizer.separatorID
+        let specials = tokenizer.specialTokens
         var ids = list.map { Int32($0) }
-        if ids.first != cls { ids.insert(cls, at: 0) }
-        if ids.count < 2 || ids.last != sep { ids.append(sep) }
+        if !ids.starts(with: specials.prefix) { ids.insert(contentsOf: specials.prefix, at: 0) }
+        if ids.count < specials.count || !ids.reversed().starts(with: specials.suffix.reversed()) {
+            ids.append(contentsOf: specials.suffix)
+        }
         let full = encoding(ids: ids, overflowed: false)
         guard ids.count > maxSequenceLength else { return TokenizedInput(windows: [full], tokenCount: ids.count, poolingSkip: 0) }
         switch truncation {
         case .truncate:
-            let cut = encoding(ids: Array(ids.prefix(maxSequenceLength - 1)) + [sep], overflowed: true)
+            let kept = Swift.max(maxSequenceLength - specials.suffix.count, specials.prefix.count)
+            let cut = encoding(ids: Array(ids.prefix(kept)) + specials.suffix, overflowed: true)
             return TokenizedInput(windows: [cut], tokenCount: cut.count, poolingSkip: 0)
         case .error:
             throw .inputTooLong(index: nil, tokens: ids.count, limit: maxSequenceLength)
@@ -98,28 +101,33 @@ extension SentenceEncoder {
     }
 
     /// `encoding`'s content tokens cut into windows of at most ``maxSequenceLength`` tokens
-    /// (`[CLS]` and `[SEP]` added to each), consecutive windows sharing `overlap` tokens.
-    /// An encoding that fits is returned as it is.
+    /// (the specials, `[CLS]` and `[SEP]`, added to each), consecutive windows sharing `overlap`
+    /// tokens. An encoding that fits is returned as it is.
     ///
-    /// With `W = maxSequenceLength - 2` content tokens per window, windows start at
+    /// With `W = maxSequenceLength - specials` content tokens per window, windows start at
     /// `0, S, 2S, ...` with stride `S = W - overlap` (overlap is clamped to `0...W-1`);
     /// the last window ends at the last token.
     func windows(of encoding: Encoding, overlap: Int) -> [Encoding] {
         guard encoding.ids.count > maxSequenceLength else { return [encoding] }
-        let width = max(1, maxSequenceLength - 2)
+        let specials = tokenizer.specialTokens
+        let head = specials.prefix.count, tail = specials.suffix.count
+        let width = max(1, maxSequenceLength - head - tail)
         let stride = width - min(max(overlap, 0), width - 1)
-        // Content tokens sit between [CLS] (first) and [SEP] (last).
-        let content = 1..<(encoding.ids.count - 1)
-        let cls = tokenizer.classifierID, sep = tokenizer.separatorID
+        // Content tokens sit between the prefix ([CLS]) and the suffix ([SEP]).
+        let content = head..<(encoding.ids.count - tail)
         var out: [Encoding] = []
         var start = content.lowerBound
         while true {
             let end = min(start + width, content.upperBound)
-            let ids = [cls] + encoding.ids[start..<end] + [sep]
+            let ids: [Int32] = specials.prefix + encoding.ids[start..<end] + specials.suffix
+            var tokens = Array(encoding.tokens[..<head])
+            tokens += encoding.tokens[start..<end]
+            tokens += encoding.tokens[content.upperBound...]
+            var offsets = Array(encoding.offsets[..<head])
+            offsets += encoding.offsets[start..<end]
+            offsets += encoding.offsets[content.upperBound...]
             out.append(Encoding(
-                ids: ids, typeIds: [Int32](repeating: 0, count: ids.count),
-                tokens: [encoding.tokens.first ?? ""] + encoding.tokens[start..<end] + [encoding.tokens.last ?? ""],
-                offsets: [0..<0] + encoding.offsets[start..<end] + [0..<0],
+                ids: ids, typeIds: [Int32](repeating: 0, count: ids.count), tokens: tokens, offsets: offsets,
                 attentionMask: [Int32](repeating: 1, count: ids.count), overflowed: false))
             if end == content.upperBound { break }
             start += stride

@@ -41,8 +41,8 @@ public final class SentenceEncoder: Sendable {
     public let bertConfig: BertConfig
     /// Pooling, normalization, truncation and prompts from the sentence-transformers files.
     public let sentenceConfig: SentenceTransformersConfig
-    /// The WordPiece tokenizer from `tokenizer.json` / `vocab.txt`.
-    public let tokenizer: BertTokenizer
+    /// The tokenizer `tokenizer.json` (or `vocab.txt`) describes.
+    public let tokenizer: any Tokenizer
     /// Texts are truncated to this many tokens, `[CLS]` and `[SEP]` included.
     public let maxSequenceLength: Int
     /// Where ``maxSequenceLength`` comes from, in words.
@@ -89,7 +89,7 @@ public final class SentenceEncoder: Sendable {
             // A vocabulary larger than the embedding matrix (vocab_size, checked against the
             // weights above) cannot belong to these weights: refused while loading, before a
             // 10-million-line vocab.txt is read.
-            let loaded = try BertTokenizer(folder: folder, maxVocabularySize: bertConfig.vocabSize)
+            let loaded = try loadTokenizer(folder: folder, maxVocabularySize: bertConfig.vocabSize)
             tokenizer = sentenceConfig.doLowerCase ? loaded.lowercasingFirst() : loaded
         } catch .vocabularyTooLarge(let path, let found, let limit) {
             throw .invalidConfig(

@@ -19,7 +19,7 @@ public struct AddedToken: Sendable, Equatable {
 /// ``BertNormalizer`` -> ``BertPreTokenizer`` -> ``WordPiece`` -> truncation and
 /// `[CLS] A [SEP] (B [SEP])`. The stages run streaming over the UTF-8 bytes: no
 /// intermediate strings are built.
-public final class BertTokenizer: Sendable {
+public final class BertTokenizer: Tokenizer {
     /// Settings of every stage.
     public struct Options: Sendable, Equatable {
         public var normalizer: BertNormalizerOptions
@@ -33,12 +33,14 @@ public final class BertTokenizer: Sendable {
         public var maxInputCharsPerWord: Int
         /// Tokens besides the special ones that are matched verbatim in the raw text.
         public var addedTokens: [AddedToken]
+        /// How the classifier and separator tokens frame one text and a pair.
+        public var template: SpecialTemplate
 
         public init(
             normalizer: BertNormalizerOptions = BertNormalizerOptions(),
             unknownToken: String = "[UNK]", classifierToken: String = "[CLS]", separatorToken: String = "[SEP]",
             paddingToken: String = "[PAD]", maskToken: String? = "[MASK]",
-            maxInputCharsPerWord: Int = 100, addedTokens: [AddedToken] = []
+            maxInputCharsPerWord: Int = 100, addedTokens: [AddedToken] = [], template: SpecialTemplate = .bert
         ) {
             self.normalizer = normalizer
             self.unknownToken = unknownToken
@@ -48,6 +50,7 @@ public final class BertTokenizer: Sendable {
             self.maskToken = maskToken
             self.maxInputCharsPerWord = maxInputCharsPerWord
             self.addedTokens = addedTokens
+            self.template = template
         }
     }
 
@@ -105,12 +108,26 @@ public final class BertTokenizer: Sendable {
     /// This tokenizer with a `Lowercase` normalizer in front of its BERT normalizer
     /// (``BertNormalizerOptions/lowercaseFirst``), as sentence-transformers' `do_lower_case` sets up.
     /// Added tokens are still matched in the raw text first, so `[MASK]` typed by a user stays one token.
-    public func lowercasingFirst() -> BertTokenizer {
+    public func lowercasingFirst() -> any Tokenizer {
         var o = options
         o.normalizer.lowercaseFirst = true
         return BertTokenizer(vocabulary: vocabulary, options: o, warnings: warnings,
                              modelMaxLength: modelMaxLength, truncationMaxLength: truncationMaxLength)
     }
+
+    public var specialTokens: SpecialTokens {
+        SpecialTokens(prefix: [classifierID], suffix: [separatorID], padding: paddingID)
+    }
+
+    public var summary: String {
+        let n = options.normalizer
+        let yes = { (b: Bool) in b ? "yes" : "no" }
+        let stripAccents = n.stripAccents.map(yes) ?? "follows lowercase (\(yes(n.lowercase)))"
+        let post = options.template == .bert ? "[CLS] … [SEP]" : "<s> … </s>"
+        return "WordPiece, \(vocabulary.count) tokens; lowercase \(yes(n.lowercase)), strip accents \(stripAccents), Chinese characters split \(yes(n.handleChineseChars)), clean text \(yes(n.cleanText)); \(post)"
+    }
+
+    public var vocabularySize: Int { max(vocabulary.count, (options.addedTokens.map { Int($0.id) }.max() ?? -1) + 1) }
 
     /// The token string of an id (vocabulary entry or added token).
     public func token(for id: Int32) -> String? {
@@ -119,30 +136,31 @@ public final class BertTokenizer: Sendable {
 
     /// `[CLS] text [SEP]`. With `maxLength`, truncated to at most that many tokens
     /// (specials included; no truncation when `maxLength` < 2, as in the reference).
-    public func encode(_ text: String, maxLength: Int? = nil) -> Encoding {
+    public func encode(_ text: String, maxLength: Int?) -> Encoding {
         var a = tokenize(text, stopAfter: Self.tokensNeeded(maxLength))
         var none: RawTokens? = nil
         let cut = maxLength.map { PostProcessor.truncate(&a, &none, maxLength: $0) } ?? false
-        return PostProcessor.assemble(a, nil, cls: classifierID, sep: separatorID, overflowed: cut, tokenString: tokenString)
+        return PostProcessor.assemble(a, nil, cls: classifierID, sep: separatorID, template: options.template, overflowed: cut, tokenString: tokenString)
     }
 
-    /// `[CLS] text [SEP] pair [SEP]` with type ids 0 then 1; truncation is longest-first.
-    public func encode(_ text: String, pair: String, maxLength: Int? = nil) -> Encoding {
+    /// `[CLS] text [SEP] pair [SEP]` with type ids 0 then 1 (RoBERTa: `<s> text </s></s> pair </s>`,
+    /// all type 0); truncation is longest-first.
+    public func encode(_ text: String, pair: String, maxLength: Int?) -> Encoding {
         var a = tokenize(text)
         var b: RawTokens? = tokenize(pair)
-        let cut = maxLength.map { PostProcessor.truncate(&a, &b, maxLength: $0) } ?? false
-        return PostProcessor.assemble(a, b, cls: classifierID, sep: separatorID, overflowed: cut, tokenString: tokenString)
+        let cut = maxLength.map { PostProcessor.truncate(&a, &b, maxLength: $0, pairSpecials: options.template.pairSpecials) } ?? false
+        return PostProcessor.assemble(a, b, cls: classifierID, sep: separatorID, template: options.template, overflowed: cut, tokenString: tokenString)
     }
 
     /// Like ``encode(_:maxLength:)`` for raw bytes, which must be valid UTF-8.
     /// Throws ``TokenizationError/invalidUTF8Input(byteOffset:)`` naming the first bad byte
     /// (never replaces it with U+FFFD, which BERT would then silently delete).
-    public func encode(utf8 bytes: [UInt8], maxLength: Int? = nil) throws(TokenizationError) -> Encoding {
+    public func encode(utf8 bytes: [UInt8], maxLength: Int?) throws(TokenizationError) -> Encoding {
         if let bad = UTF8Validation.firstInvalidByte(bytes) { throw .invalidUTF8Input(byteOffset: bad) }
         var a = bytes.withUnsafeBufferPointer { tokenize(utf8: $0, stopAfter: Self.tokensNeeded(maxLength)) }
         var none: RawTokens? = nil
         let cut = maxLength.map { PostProcessor.truncate(&a, &none, maxLength: $0) } ?? false
-        return PostProcessor.assemble(a, nil, cls: classifierID, sep: separatorID, overflowed: cut, tokenString: tokenString)
+        return PostProcessor.assemble(a, nil, cls: classifierID, sep: separatorID, template: options.template, overflowed: cut, tokenString: tokenString)
     }
 
     /// Number of tokens of `text` without specials and truncation (no strings built).

@@ -1,14 +1,26 @@
+/// How a WordPiece tokenizer's classifier and separator tokens frame its input.
+public enum SpecialTemplate: Sendable, Equatable {
+    /// `BertProcessing` (tokenizers/src/processors/bert.rs): `[CLS] A [SEP]`, and
+    /// `[CLS] A [SEP] B [SEP]` with type id 1 for `B` and its `[SEP]`.
+    case bert
+    /// `RobertaProcessing` (tokenizers/src/processors/roberta.rs, as MPNet uses it):
+    /// `<s> A </s>`, and `<s> A </s> </s> B </s>`, every type id 0.
+    case roberta
+
+    /// Specials a pair carries.
+    var pairSpecials: Int { self == .bert ? 3 : 4 }
+}
+
 /// Truncation (tokenizers/src/utils/truncation.rs, strategy `longest_first`, stride 0,
-/// direction right) and BERT's template `[CLS] A [SEP]` / `[CLS] A [SEP] B [SEP]`
-/// (tokenizers/src/processors/bert.rs).
+/// direction right) and the ``SpecialTemplate``.
 enum PostProcessor {
     /// Truncates so that the final encoding, specials included, has at most `maxLength`
     /// tokens. As in the reference (`Tokenizer::post_process`, probed with tokenizers
-    /// 0.23.3): when `maxLength` is smaller than the number of specials (2 single, 3 pair)
-    /// nothing is truncated; otherwise the budget `maxLength - specials` is shared
-    /// longest-first. Returns whether tokens were removed.
-    static func truncate(_ a: inout RawTokens, _ b: inout RawTokens?, maxLength: Int) -> Bool {
-        let specials = b == nil ? 2 : 3
+    /// 0.23.3): when `maxLength` is smaller than the number of specials (2 single,
+    /// `pairSpecials` for a pair) nothing is truncated; otherwise the budget
+    /// `maxLength - specials` is shared longest-first. Returns whether tokens were removed.
+    static func truncate(_ a: inout RawTokens, _ b: inout RawTokens?, maxLength: Int, pairSpecials: Int = 3) -> Bool {
+        let specials = b == nil ? 2 : pairSpecials
         guard maxLength >= specials else { return false }
         let budget = maxLength - specials
         let before = a.count + (b?.count ?? 0)
@@ -40,9 +52,11 @@ enum PostProcessor {
     private static func swap2(_ x: inout Int, _ y: inout Int) { let t = x; x = y; y = t }
 
     static func assemble(
-        _ a: RawTokens, _ b: RawTokens?, cls: Int32, sep: Int32, overflowed: Bool, tokenString: (Int32) -> String
+        _ a: RawTokens, _ b: RawTokens?, cls: Int32, sep: Int32, template: SpecialTemplate, overflowed: Bool,
+        tokenString: (Int32) -> String
     ) -> Encoding {
-        let n = a.count + (b?.count ?? 0) + (b == nil ? 2 : 3)
+        let n = a.count + (b?.count ?? 0) + (b == nil ? 2 : template.pairSpecials)
+        let pairType: Int32 = template == .bert ? 1 : 0
         var ids: [Int32] = []; ids.reserveCapacity(n)
         var types: [Int32] = []; types.reserveCapacity(n)
         var offsets: [Range<Int>] = []; offsets.reserveCapacity(n)
@@ -52,10 +66,11 @@ enum PostProcessor {
         }
         ids.append(sep); types.append(0); offsets.append(0..<0)
         if let b {
+            if template == .roberta { ids.append(sep); types.append(0); offsets.append(0..<0) }
             for i in 0..<b.count {
-                ids.append(b.ids[i]); types.append(1); offsets.append(b.starts[i]..<b.ends[i])
+                ids.append(b.ids[i]); types.append(pairType); offsets.append(b.starts[i]..<b.ends[i])
             }
-            ids.append(sep); types.append(1); offsets.append(0..<0)
+            ids.append(sep); types.append(pairType); offsets.append(0..<0)
         }
         return Encoding(
             ids: ids, typeIds: types, tokens: ids.map(tokenString), offsets: offsets,

@@ -148,6 +148,7 @@ private struct FolderLoader {
         var maxChars = 100
         var truncationMaxLength: Int? = nil
         var added: [AddedToken] = []
+        var template = SpecialTemplate.bert
         var vocabulary: Vocabulary
 
         if let tj = tokenizerJSON {
@@ -158,6 +159,7 @@ private struct FolderLoader {
             maxChars = parsed.maxInputCharsPerWord
             truncationMaxLength = parsed.truncationMaxLength
             added = parsed.addedTokens
+            template = parsed.template
             let c = normalizer, j = parsed.normalizer
             let configName = config == nil ? "BertTokenizer's default" : "tokenizer_config.json"
             let winner = rebuildsNormalizer ? "\(configName) (transformers 5 rebuilds \(tokenizerClass ?? "BertTokenizer")'s normalizer from it)" : "tokenizer.json (tokenizer_class \(tokenizerClass ?? "?") uses it as written)"
@@ -209,7 +211,7 @@ private struct FolderLoader {
         let options = BertTokenizer.Options(
             normalizer: normalizer, unknownToken: tokens["unk"]!, classifierToken: tokens["cls"]!,
             separatorToken: tokens["sep"]!, paddingToken: tokens["pad"]!, maskToken: mask,
-            maxInputCharsPerWord: maxChars, addedTokens: added)
+            maxInputCharsPerWord: maxChars, addedTokens: added, template: template)
         return Loaded(vocabulary: vocabulary, options: options, warnings: warnings,
                       modelMaxLength: modelMaxLength, truncationMaxLength: truncationMaxLength)
     }
@@ -239,6 +241,7 @@ private struct TokenizerJSON {
     var normalizer = BertNormalizerOptions(cleanText: false, handleChineseChars: false, stripAccents: false, lowercase: false)
     var truncationMaxLength: Int? = nil
     var addedTokens: [AddedToken] = []
+    var template = SpecialTemplate.bert
 
     init(_ root: JSONFields) throws(TokenizationError) {
         let file = root.file
@@ -296,11 +299,13 @@ private struct TokenizerJSON {
             throw .unsupportedComponent(path: file, component: "pre_tokenizer", type: preType)
         }
 
-        // post-processor: BertProcessing, or TemplateProcessing spelling out the same template.
+        // post-processor: BertProcessing, or TemplateProcessing spelling out the same template;
+        // RobertaProcessing (MPNet's WordPiece tokenizer uses it).
         let post = try reading { () throws(JSONFieldError) in try root["post_processor"].object() }
         let postType = try type(post) ?? "(none)"
         switch postType {
-        case "BertProcessing":
+        case "BertProcessing", "RobertaProcessing":
+            template = postType == "BertProcessing" ? .bert : .roberta
             // "cls": [token, id]
             func pair(_ key: String) throws(JSONFieldError) -> String {
                 let items = try post[key].array()
@@ -320,7 +325,9 @@ private struct TokenizerJSON {
                 let o = try item.object()
                 return (o, try o["content"].string(), try o["id"].int(in: 0...Int(Int32.max)))
             }
-            for key in ["normalized", "lstrip", "rstrip", "single_word"] where o.object[key]?.boolValue == true {
+            // lstrip and rstrip make the token take in the whitespace beside it, which the BERT
+            // pre-tokenizer drops anyway: the ids are the same (MPNet's `<mask>` has lstrip).
+            for key in ["normalized", "single_word"] where o.object[key]?.boolValue == true {
                 throw .unsupportedComponent(path: file, component: "added token \(content.debugDescription)", type: "\(key): true")
             }
             if id < vocab.count, Array(vocab[id].utf8) != Array(content.utf8) {

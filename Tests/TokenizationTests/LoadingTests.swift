@@ -114,7 +114,7 @@ import Testing
         let vocab = Self.basic + ["σοφοσ", "σοφος", "café", "cafe", "i\u{307}stanbul", "istanbul"]
         let config = Array(#"{"do_lower_case": false}"#.utf8)
         let cased = try load(["vocab.txt": vocabTxt(vocab), "tokenizer_config.json": config]).get()
-        let t = cased.lowercasingFirst()
+        let t = try #require(cased.lowercasingFirst() as? BertTokenizer)
         #expect(t.options.normalizer.lowercaseFirst && !t.options.normalizer.lowercase)
         // char::to_lowercase has no final-sigma rule: ΣΟΦΟΣ -> σοφοσ, not σοφος.
         #expect(t.encode("ΣΟΦΟΣ").tokens == ["[CLS]", "σοφοσ", "[SEP]"])
