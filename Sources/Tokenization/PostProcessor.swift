@@ -11,6 +11,15 @@ public enum SpecialTemplate: Sendable, Equatable {
     var pairSpecials: Int { self == .bert ? 3 : 4 }
 }
 
+/// One sequence's tokens as truncation sees them: a count, and a cut keeping the first `n`.
+protocol TruncatableTokens {
+    var count: Int { get }
+    mutating func truncate(to n: Int)
+}
+
+extension RawTokens: TruncatableTokens {}
+extension SequenceTokens: TruncatableTokens {}
+
 /// Truncation (tokenizers/src/utils/truncation.rs, strategy `longest_first`, stride 0,
 /// direction right) and the ``SpecialTemplate``.
 enum PostProcessor {
@@ -19,8 +28,11 @@ enum PostProcessor {
     /// 0.23.3): when `maxLength` is smaller than the number of specials (2 single,
     /// `pairSpecials` for a pair) nothing is truncated; otherwise the budget
     /// `maxLength - specials` is shared longest-first. Returns whether tokens were removed.
-    static func truncate(_ a: inout RawTokens, _ b: inout RawTokens?, maxLength: Int, pairSpecials: Int = 3) -> Bool {
-        let specials = b == nil ? 2 : pairSpecials
+    /// `singleSpecials`/`pairSpecials` are the post-processor's `added_tokens(is_pair)`.
+    static func truncate<T: TruncatableTokens>(
+        _ a: inout T, _ b: inout T?, maxLength: Int, singleSpecials: Int = 2, pairSpecials: Int = 3
+    ) -> Bool {
+        let specials = b == nil ? singleSpecials : pairSpecials
         guard maxLength >= specials else { return false }
         let budget = maxLength - specials
         let before = a.count + (b?.count ?? 0)

@@ -21,8 +21,13 @@ public enum TokenizationError: Error, CustomStringConvertible, Equatable, Sendab
     case invalidJSON(path: String, error: JSONError)
     /// A JSON field has the wrong type or an impossible value.
     case invalidField(JSONFieldError)
-    /// `tokenizer.json` names a component this implementation does not run.
+    /// `tokenizer.json` names a component this implementation does not run (`component` is its
+    /// key path, e.g. `normalizer.normalizers[2]`).
     case unsupportedComponent(path: String, component: String, type: String)
+    /// The folder's only tokenizer file is a SentencePiece model (`sentencepiece.bpe.model`,
+    /// `spiece.model`, `tokenizer.model`), which this runtime does not read: it needs the
+    /// `tokenizer.json` that transformers converts it to.
+    case sentencePieceModelOnly(path: String)
     /// Input bytes are not valid UTF-8; `byteOffset` is the first bad byte.
     case invalidUTF8Input(byteOffset: Int)
     /// A vocabulary file holds (or, by its size, must hold) more tokens than the caller's limit
@@ -50,7 +55,11 @@ public enum TokenizationError: Error, CustomStringConvertible, Equatable, Sendab
         case .invalidField(let error):
             return "\(error)"
         case .unsupportedComponent(let path, let component, let type):
-            return "\(path): unsupported \(component) type \(type.debugDescription); only BERT WordPiece tokenizers (BertNormalizer, BertPreTokenizer, WordPiece, BERT post-processing) are supported"
+            let supported = StageRegistry.supported(component)
+            let list = supported.isEmpty ? "" : "; supported \(component) types: \(supported.joined(separator: ", ")) (BertNormalizer, BertPreTokenizer and WordPiece only together, as in BERT's pipeline)"
+            return "\(path): unsupported \(component) type \(type.debugDescription)\(list); re-export the tokenizer with a supported pipeline or use a model whose tokenizer this runtime implements"
+        case .sentencePieceModelOnly(let path):
+            return "\(path): a SentencePiece model without tokenizer.json; this runtime reads tokenizer.json, which transformers writes from it: python -c \"from transformers import AutoTokenizer; AutoTokenizer.from_pretrained('FOLDER').save_pretrained('FOLDER')\" (then check that tokenizer.json lists the whole vocabulary)"
         case .invalidUTF8Input(let byteOffset):
             return "invalid UTF-8 in the input text at byte \(byteOffset)"
         case .vocabularyTooLarge(let path, let found, let limit):

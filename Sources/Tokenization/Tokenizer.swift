@@ -76,5 +76,12 @@ public struct SpecialTokens: Sendable, Equatable {
 /// skipped silently. `maxVocabularySize` (the embedding matrix's rows) refuses a larger
 /// vocabulary in bounded time and memory.
 public func loadTokenizer(folder: URL, maxVocabularySize: Int? = nil) throws(TokenizationError) -> any Tokenizer {
-    try BertTokenizer(folder: folder, maxVocabularySize: maxVocabularySize)
+    let files = try FolderFiles(folder: folder, maxTokens: maxVocabularySize)
+    // tokenizer.json's model decides: WordPiece (or a file without a model type, as older BERT
+    // files are) is BERT's pipeline, run by the streaming BertTokenizer, which refuses any other
+    // stage by name; every other model goes through the general pipeline of stages.
+    if let type = try files.modelType(), type != "WordPiece" {
+        return try PipelineTokenizer(files: files)
+    }
+    return try BertTokenizer(files: files)
 }

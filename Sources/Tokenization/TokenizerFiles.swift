@@ -24,7 +24,12 @@ extension BertTokenizer {
     /// are refused by their size before they are read, the others by their token count before
     /// the lookup tables are built.
     public convenience init(folder: URL, maxVocabularySize: Int? = nil) throws(TokenizationError) {
-        let loaded = try FolderLoader(folder: folder, maxTokens: maxVocabularySize).load()
+        try self.init(files: FolderFiles(folder: folder, maxTokens: maxVocabularySize))
+    }
+
+    /// The BERT tokenizer of files already read (``loadTokenizer(folder:maxVocabularySize:)``).
+    convenience init(files: FolderFiles) throws(TokenizationError) {
+        let loaded = try FolderLoader(files: files).load()
         self.init(
             vocabulary: loaded.vocabulary, options: loaded.options, warnings: loaded.warnings,
             modelMaxLength: loaded.modelMaxLength, truncationMaxLength: loaded.truncationMaxLength)
@@ -49,9 +54,37 @@ extension BertTokenizer {
     }
 }
 
-private struct FolderLoader {
+/// The tokenizer files of a model folder, each read (and tokenizer.json parsed) once, with the
+/// rules every tokenizer kind shares: size limits before reading, special tokens by precedence,
+/// `model_max_length`.
+struct FolderFiles {
     let folder: URL
     let maxTokens: Int?
+    let tokenizerJSON: JSONFields?
+    let vocabTxt: [UInt8]?
+    let config: JSONFields?
+    let specialMap: JSONFields?
+
+    /// SentencePiece model files that transformers converts into tokenizer.json.
+    static let sentencePieceModels = ["sentencepiece.bpe.model", "spiece.model", "tokenizer.model"]
+
+    /// Reads the files. Throws ``TokenizationError/noTokenizerFiles(folder:)`` when there is neither
+    /// tokenizer.json nor vocab.txt, and ``TokenizationError/sentencePieceModelOnly(path:)`` when a
+    /// SentencePiece model is the folder's only tokenizer file.
+    init(folder: URL, maxTokens: Int?) throws(TokenizationError) {
+        self.folder = folder
+        self.maxTokens = maxTokens
+        tokenizerJSON = try Self.json("tokenizer.json", folder, maxTokens)
+        vocabTxt = try Self.read("vocab.txt", folder, maxTokens)
+        config = try Self.json("tokenizer_config.json", folder, maxTokens)
+        specialMap = try Self.json("special_tokens_map.json", folder, maxTokens)
+        if tokenizerJSON == nil && vocabTxt == nil {
+            for name in Self.sentencePieceModels where FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path) {
+                throw .sentencePieceModelOnly(path: folder.appendingPathComponent(name).path)
+            }
+            throw .noTokenizerFiles(folder: folder.path)
+        }
+    }
 
     func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
@@ -60,8 +93,8 @@ private struct FolderLoader {
         if let maxTokens, count > maxTokens { throw .vocabularyTooLarge(path: file, found: "\(count) tokens", limit: maxTokens) }
     }
 
-    func read(_ name: String) throws(TokenizationError) -> [UInt8]? {
-        let p = path(name)
+    static func read(_ name: String, _ folder: URL, _ maxTokens: Int?) throws(TokenizationError) -> [UInt8]? {
+        let p = folder.appendingPathComponent(name).path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: p, isDirectory: &isDirectory) else { return nil }
         // attributesOfItem does not follow symlinks; model folders (the Hugging Face cache among them)
@@ -81,39 +114,95 @@ private struct FolderLoader {
         }
     }
 
-    func json(_ name: String) throws(TokenizationError) -> JSONFields? {
-        guard let bytes = try read(name) else { return nil }
+    static func json(_ name: String, _ folder: URL, _ maxTokens: Int?) throws(TokenizationError) -> JSONFields? {
+        guard let bytes = try read(name, folder, maxTokens) else { return nil }
+        let p = folder.appendingPathComponent(name).path
         let value: JSONValue
-        do { value = try JSONParser.parse(bytes) } catch { throw .invalidJSON(path: path(name), error: error) }
-        return try reading { () throws(JSONFieldError) in try JSONFields(document: value, file: path(name)) }
+        do { value = try JSONParser.parse(bytes) } catch { throw .invalidJSON(path: p, error: error) }
+        return try reading { () throws(JSONFieldError) in try JSONFields(document: value, file: p) }
     }
 
-    func load() throws(TokenizationError) -> Loaded {
-        let tokenizerJSON = try json("tokenizer.json")
-        let vocabTxt = try read("vocab.txt")
-        let config = try json("tokenizer_config.json")
-        let specialMap = try json("special_tokens_map.json")
-        guard tokenizerJSON != nil || vocabTxt != nil else { throw .noTokenizerFiles(folder: folder.path) }
-        var warnings: [String] = []
+    /// `model.type` of tokenizer.json (`nil` without tokenizer.json or without a type).
+    func modelType() throws(TokenizationError) -> String? {
+        guard let root = tokenizerJSON else { return nil }
+        return try reading { () throws(JSONFieldError) in try root["model"].object().optional("type")?.string() }
+    }
 
-        // Special tokens and normalizer flags from the configs (lowest precedence first).
-        var tokens = ["unk": "[UNK]", "cls": "[CLS]", "sep": "[SEP]", "pad": "[PAD]", "mask": "[MASK]"]
-        var tokenSource = ["unk": "default", "cls": "default", "sep": "default", "pad": "default", "mask": "default"]
+    /// `tokenizer_class` of tokenizer_config.json.
+    func tokenizerClass() throws(TokenizationError) -> String? {
+        try reading { () throws(JSONFieldError) in try config?.optional("tokenizer_class")?.string() }
+    }
+
+    /// The special token strings by role (`unk`, `cls`, ...): `defaults`, overridden by
+    /// special_tokens_map.json, overridden by tokenizer_config.json (transformers' precedence);
+    /// a disagreement between the two files is a warning.
+    /// `sources` names where each role's value came from ("default" for `defaults`).
+    func specialTokens(_ roles: [String], defaults: [String: String]) throws(TokenizationError)
+        -> (tokens: [String: String], sources: [String: String], warnings: [String])
+    {
+        var tokens = defaults
+        var source: [String: String] = [:]
+        var warnings: [String] = []
         for (file, object) in [("special_tokens_map.json", specialMap), ("tokenizer_config.json", config)] {
             guard let object else { continue }
-            for role in ["unk", "cls", "sep", "pad", "mask"] {
+            for role in roles {
                 guard let value = object.optional("\(role)_token") else { continue }
-                let t = try reading { () throws(JSONFieldError) in try specialToken(value) }
-                if tokenSource[role] != "default", tokens[role] != t {
-                    warnings.append("\(file) sets \(role)_token \(t.debugDescription) but \(tokenSource[role]!) says \(tokens[role]!.debugDescription); using \(file)")
+                let t = try reading { () throws(JSONFieldError) in try Self.specialToken(value) }
+                if let previous = source[role], tokens[role] != t {
+                    warnings.append("\(file) sets \(role)_token \(t.debugDescription) but \(previous) says \(tokens[role]!.debugDescription); using \(file)")
                 }
                 tokens[role] = t
-                tokenSource[role] = file
+                source[role] = file
             }
         }
+        for role in defaults.keys where source[role] == nil { source[role] = "default" }
+        return (tokens, source, warnings)
+    }
+
+    /// A special token is written as its string or as an `AddedToken` object with its `content`.
+    static func specialToken(_ v: JSONField) throws(JSONFieldError) -> String {
+        if case .object = v.json { return try v.object()["content"].string() }
+        guard let s = v.json?.stringValue else { throw v.invalid("a string or an object with a \"content\" string") }
+        return s
+    }
+
+    /// `model_max_length` of tokenizer_config.json (`nil` when absent or transformers' int(1e30) "no limit").
+    func modelMaxLength() throws(TokenizationError) -> Int? {
+        guard let v = config?.optional("model_max_length") else { return nil }
+        return try reading { () throws(JSONFieldError) in
+            let n = try v.number()
+            guard let d = n.doubleValue, d >= 0 else { throw v.invalid("a non-negative number") }
+            // transformers writes int(1e30) (VERY_LARGE_INTEGER) for "no limit".
+            if let exact = n.exactInt, d < 1e18 { return exact }
+            return nil
+        }
+    }
+
+    /// `truncation.max_length` of tokenizer.json, when it sets one.
+    func truncationMaxLength() throws(TokenizationError) -> Int? {
+        guard let tr = tokenizerJSON?.optional("truncation") else { return nil }
+        return try reading { () throws(JSONFieldError) in try tr.object()["max_length"].int(in: 0...) }
+    }
+}
+
+/// The BERT WordPiece tokenizer of a folder's files.
+private struct FolderLoader {
+    let files: FolderFiles
+    var folder: URL { files.folder }
+
+    func path(_ name: String) -> String { files.path(name) }
+    func checkCount(_ count: Int, _ file: String) throws(TokenizationError) { try files.checkCount(count, file) }
+
+    func load() throws(TokenizationError) -> Loaded {
+        let tokenizerJSON = files.tokenizerJSON, vocabTxt = files.vocabTxt, config = files.config
+
+        // Special tokens and normalizer flags from the configs (lowest precedence first).
+        var (tokens, tokenSource, warnings) = try files.specialTokens(
+            ["unk", "cls", "sep", "pad", "mask"],
+            defaults: ["unk": "[UNK]", "cls": "[CLS]", "sep": "[SEP]", "pad": "[PAD]", "mask": "[MASK]"])
         var normalizer = BertNormalizerOptions()
-        var modelMaxLength: Int? = nil
-        let tokenizerClass = try reading { () throws(JSONFieldError) in try config?.optional("tokenizer_class")?.string() }
+        let modelMaxLength = try files.modelMaxLength()
+        let tokenizerClass = try files.tokenizerClass()
         // transformers 5.24 `BertTokenizer.__init__` builds
         // `BertNormalizer(clean_text=True, handle_chinese_chars=tokenize_chinese_chars,
         // strip_accents=strip_accents, lowercase=do_lower_case)` from its arguments (the
@@ -137,12 +226,6 @@ private struct FolderLoader {
                 if let v = config.optional("do_lower_case") { normalizer.lowercase = try v.bool() }
                 if let v = config.optional("strip_accents") { normalizer.stripAccents = try v.bool() }
                 if let v = config.optional("tokenize_chinese_chars") { normalizer.handleChineseChars = try v.bool() }
-                if let v = config.optional("model_max_length") {
-                    let n = try v.number()
-                    guard let d = n.doubleValue, d >= 0 else { throw v.invalid("a non-negative number") }
-                    // transformers writes int(1e30) (VERY_LARGE_INTEGER) for "no limit".
-                    if let exact = n.exactInt, d < 1e18 { modelMaxLength = exact }
-                }
             }
         }
         var maxChars = 100
@@ -216,12 +299,6 @@ private struct FolderLoader {
                       modelMaxLength: modelMaxLength, truncationMaxLength: truncationMaxLength)
     }
 
-    /// A special token is written as its string or as an `AddedToken` object with its `content`.
-    func specialToken(_ v: JSONField) throws(JSONFieldError) -> String {
-        if case .object = v.json { return try v.object()["content"].string() }
-        guard let s = v.json?.stringValue else { throw v.invalid("a string or an object with a \"content\" string") }
-        return s
-    }
 }
 
 /// Reads configuration fields, throwing a wrong one as this module's error.

@@ -1,0 +1,200 @@
+/// SentencePiece's Unigram model (tokenizers/src/models/unigram/model.rs, `encode_optimized`,
+/// itself google/sentencepiece unigram_model.cc): the segmentation of a word into vocabulary
+/// pieces with the highest sum of piece scores (log probabilities), by Viterbi over char positions.
+///
+/// Ported to the letter, because ties and float sums decide ids:
+/// - at each char start, in order, every piece that is a prefix of the rest (shortest first) is a
+///   candidate for the position after it, and replaces the best so far only when strictly better
+///   (`score + best_path_score_till_here`, in f64, in that order);
+/// - a char with no single-char piece gets the unknown piece with `min_score - 10`;
+/// - going back from the end, consecutive unknowns fuse into one token (`fuse_unk`, always on);
+/// - a token's string is looked up again (`token_to_ids`): with `byte_fallback` a string that is
+///   not a piece becomes one `<0xNN>` per UTF-8 byte, all with the whole token's offsets, when the
+///   vocabulary has every one of them; otherwise the unknown id.
+public struct UnigramModel: TokenizerModel {
+    /// Pieces by id, with their scores.
+    public let pieces: [String]
+    public let scores: [Double]
+    public let unknownID: Int32
+    public let byteFallback: Bool
+    /// `min(score) - 10`.
+    let unknownScore: Double
+    /// Byte trie over the pieces: `children[node]` is a sorted list of (byte, child node);
+    /// `nodeToken[node]` the id ending there (the last of equal pieces, as `token_to_ids` keeps), or -1.
+    let trie: ByteTrie
+    /// `<0xNN>` ids, -1 when absent (only read with `byteFallback`).
+    let byteIDs: [Int32]
+
+    /// Precondition (checked by the loader): `pieces` non-empty, `unknownID` in range.
+    public init(pieces: [String], scores: [Double], unknownID: Int32, byteFallback: Bool) {
+        self.pieces = pieces
+        self.scores = scores
+        self.unknownID = unknownID
+        self.byteFallback = byteFallback
+        var minScore = Double.infinity
+        for s in scores where s < minScore { minScore = s }
+        unknownScore = minScore - 10
+        var trie = ByteTrie()
+        for (id, p) in pieces.enumerated() { trie.insert(Array(p.utf8), id: Int32(id)) }
+        self.trie = trie
+        var bytes = [Int32](repeating: -1, count: 256)
+        if byteFallback {
+            for b in 0..<256 {
+                let hex = String(b, radix: 16, uppercase: true)
+                bytes[b] = trie.lookup(Array("<0x\(hex.count == 1 ? "0" + hex : hex)>".utf8)) ?? -1
+            }
+        }
+        byteIDs = bytes
+    }
+
+    public var vocabularyCount: Int { pieces.count }
+    public func id(for token: String) -> Int32? { trie.lookup(Array(token.utf8)) }
+    public func token(for id: Int32) -> String? { id >= 0 && Int(id) < pieces.count ? pieces[Int(id)] : nil }
+    public var summary: String { "Unigram, \(pieces.count) pieces\(byteFallback ? ", byte fallback" : "")" }
+
+    public func tokenize(_ word: ArraySlice<UInt32>, into tokens: inout [ModelToken]) {
+        // Work on UTF-8 bytes like the reference; remember each char's scalar index for offsets.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(word.count * 3)
+        var scalarAt: [Int32] = []  // byte position -> scalar index (at char starts), (bytes + 1)
+        scalarAt.reserveCapacity(word.count * 3 + 1)
+        for (k, s) in word.enumerated() {
+            let before = bytes.count
+            PrecompiledNormalizer.appendUTF8(s, to: &bytes)
+            for _ in before..<bytes.count { scalarAt.append(Int32(k)) }
+        }
+        scalarAt.append(Int32(word.count))
+        let size = bytes.count
+        guard size > 0 else { return }
+
+        // best_path_ends_at: (id, best_path_score, starts_at or -1). Shape: (size + 1).
+        var bestID = [Int32](repeating: 0, count: size + 1)
+        var bestScore = [Double](repeating: 0, count: size + 1)
+        var startsAt = [Int](repeating: -1, count: size + 1)
+        bytes.withUnsafeBufferPointer { p in
+            var start = 0
+            while start < size {
+                let tillHere = bestScore[start]
+                let b0 = p[start]
+                let mblen = b0 < 0x80 ? 1 : b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4
+                var hasSingle = false
+                trie.forEachPrefix(p, from: start) { end, id in
+                    let candidate = scores[Int(id)] + tillHere
+                    if startsAt[end] < 0 || candidate > bestScore[end] {
+                        bestScore[end] = candidate
+                        startsAt[end] = start
+                        bestID[end] = id
+                    }
+                    if end - start == mblen { hasSingle = true }
+                }
+                if !hasSingle {
+                    let end = start + mblen
+                    let candidate = unknownScore + tillHere
+                    if startsAt[end] < 0 || candidate > bestScore[end] {
+                        bestScore[end] = candidate
+                        startsAt[end] = start
+                        bestID[end] = unknownID
+                    }
+                }
+                start += mblen
+            }
+        }
+
+        // Back from the end; unknowns fuse. Collected in reverse as byte ranges.
+        var spans: [(start: Int, end: Int, unknown: Bool)] = []
+        var end = size
+        var fusedEnd = -1, fusedStart = -1
+        while end > 0 {
+            let start = startsAt[end]
+            if bestID[end] == unknownID {
+                if fusedEnd < 0 { fusedEnd = end }
+                fusedStart = start
+            } else {
+                if fusedEnd >= 0 { spans.append((fusedStart, fusedEnd, true)); fusedEnd = -1 }
+                spans.append((start, end, false))
+            }
+            end = start
+        }
+        if fusedEnd >= 0 { spans.append((fusedStart, fusedEnd, true)) }
+
+        for span in spans.reversed() {
+            let range = Int(scalarAt[span.start])..<Int(scalarAt[span.end])
+            // `tokenize`: the string's id, else byte fallback, else unk.
+            let id: Int32? = bytes.withUnsafeBufferPointer { p in
+                trie.lookup(UnsafeBufferPointer(rebasing: p[span.start..<span.end]))
+            }
+            if let id {
+                tokens.append(ModelToken(id: id, range: range))
+                continue
+            }
+            if byteFallback, (span.start..<span.end).allSatisfy({ byteIDs[Int(bytes[$0])] >= 0 }) {
+                for k in span.start..<span.end { tokens.append(ModelToken(id: byteIDs[Int(bytes[k])], range: range)) }
+                continue
+            }
+            tokens.append(ModelToken(id: unknownID, range: range))
+        }
+    }
+}
+
+/// A byte trie for the Unigram pieces (tokenizers/src/models/unigram/trie.rs): common-prefix
+/// search from a position, shortest prefix first.
+struct ByteTrie: Sendable {
+    /// Per node, its children as (byte, node) sorted by byte.
+    private var children: [[(UInt8, Int32)]] = [[]]
+    /// Per node, the id of the piece ending there, or -1.
+    private var ids: [Int32] = [-1]
+    /// The root's children by byte (-1 none): every search starts there, and the root has the most.
+    private var root = [Int32](repeating: -1, count: 256)
+
+    mutating func insert(_ key: [UInt8], id: Int32) {
+        var node = 0
+        for b in key {
+            if let next = children[node].first(where: { $0.0 == b }) {
+                node = Int(next.1)
+            } else {
+                let n = Int32(children.count)
+                children.append([])
+                ids.append(-1)
+                let at = children[node].firstIndex(where: { $0.0 > b }) ?? children[node].count
+                children[node].insert((b, n), at: at)
+                if node == 0 { root[Int(b)] = n }
+                node = Int(n)
+            }
+        }
+        // `token_to_ids.insert` in vocabulary order: a repeated piece keeps the last id.
+        ids[node] = id
+    }
+
+    @inline(__always)
+    private func child(_ node: Int, _ b: UInt8) -> Int? {
+        if node == 0 { let n = root[Int(b)]; return n >= 0 ? Int(n) : nil }
+        for (c, n) in children[node] where c == b { return Int(n) }
+        return nil
+    }
+
+    func lookup(_ key: [UInt8]) -> Int32? {
+        key.withUnsafeBufferPointer { lookup($0) }
+    }
+
+    func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int32? {
+        var node = 0
+        for b in key {
+            guard let n = child(node, b) else { return nil }
+            node = n
+        }
+        return ids[node] >= 0 ? ids[node] : nil
+    }
+
+    /// Calls `body(end, id)` for every piece that starts at `from`, shortest first.
+    @inline(__always)
+    func forEachPrefix(_ p: UnsafeBufferPointer<UInt8>, from: Int, _ body: (Int, Int32) -> Void) {
+        var node = 0
+        var i = from
+        while i < p.count {
+            guard let n = child(node, p[i]) else { return }
+            node = n
+            i += 1
+            if ids[node] >= 0 { body(i, ids[node]) }
+        }
+    }
+}

@@ -1,0 +1,244 @@
+import Foundation
+import StrictJSON
+
+/// The `tokenizer.json` component types the general pipeline runs, by `type`, each with the
+/// reader that builds it from its JSON object. A new stage type is one file in the folder of its
+/// kind plus one line here; a type missing here is refused at load with
+/// ``TokenizationError/unsupportedComponent(path:component:type:)``, which lists these names.
+enum StageRegistry {
+    typealias Reader<Stage> = @Sendable (JSONFields) throws(TokenizationError) -> Stage
+
+    static let normalizers: [String: Reader<any NormalizerStage>] = [
+        "Precompiled": { o throws(TokenizationError) in try PrecompiledNormalizer(json: o) },
+        "Lowercase": { _ throws(TokenizationError) in LowercaseNormalizer() },
+        "NFC": { _ throws(TokenizationError) in UnicodeNormalizer(.nfc) },
+        "NFD": { _ throws(TokenizationError) in UnicodeNormalizer(.nfd) },
+        "NFKC": { _ throws(TokenizationError) in UnicodeNormalizer(.nfkc) },
+        "NFKD": { _ throws(TokenizationError) in UnicodeNormalizer(.nfkd) },
+        "Strip": { o throws(TokenizationError) in try StripNormalizer(json: o) },
+        "Replace": { o throws(TokenizationError) in try ReplaceNormalizer(json: o) },
+        "Sequence": { o throws(TokenizationError) in try SequenceNormalizer(json: o) },
+    ]
+
+    static let preTokenizers: [String: Reader<any PreTokenizerStage>] = [
+        "Metaspace": { o throws(TokenizationError) in try MetaspacePreTokenizer(json: o) },
+        "WhitespaceSplit": { _ throws(TokenizationError) in WhitespaceSplitPreTokenizer() },
+        "Whitespace": { _ throws(TokenizationError) in WhitespacePreTokenizer() },
+        "Sequence": { o throws(TokenizationError) in try SequencePreTokenizer(json: o) },
+    ]
+
+    static let models: [String: Reader<any TokenizerModel>] = [
+        "Unigram": { o throws(TokenizationError) in try UnigramModel(json: o) },
+    ]
+
+    static let postProcessors: [String: Reader<any PostProcessorStage>] = [
+        "TemplateProcessing": { o throws(TokenizationError) in try TemplateProcessing(templateJSON: o) },
+        "BertProcessing": { o throws(TokenizationError) in try TemplateProcessing(bertJSON: o) },
+        "RobertaProcessing": { o throws(TokenizationError) in try TemplateProcessing(robertaJSON: o) },
+    ]
+
+    /// The types this runtime runs for a component (its key in tokenizer.json), for error messages.
+    static func supported(_ component: String) -> [String] {
+        let kind = component.split(whereSeparator: { $0 == "." || $0 == "[" }).first.map(String.init) ?? component
+        let general: [String]
+        let bert: [String]
+        switch kind {
+        case "normalizer": (general, bert) = (Array(normalizers.keys), ["BertNormalizer"])
+        case "pre_tokenizer": (general, bert) = (Array(preTokenizers.keys), ["BertPreTokenizer"])
+        case "model": (general, bert) = (Array(models.keys), ["WordPiece"])
+        case "post_processor": (general, bert) = (Array(postProcessors.keys), [])
+        default: return []
+        }
+        return Array(Set(general + bert)).sorted()
+    }
+
+    /// A component's `type`: `"(none)"` when the object has none.
+    static func type(of o: JSONFields) throws(TokenizationError) -> String {
+        try reading { () throws(JSONFieldError) in try o.optional("type")?.string() } ?? "(none)"
+    }
+
+    /// Builds the stage `o` names from `table`, refusing an unknown type with the key path.
+    static func build<Stage>(_ o: JSONFields, _ table: [String: Reader<Stage>]) throws(TokenizationError) -> Stage {
+        let t = try type(of: o)
+        guard let reader = table[t] else {
+            throw .unsupportedComponent(path: o.file, component: o.keyPath, type: t)
+        }
+        return try reader(o)
+    }
+
+    static func normalizer(_ o: JSONFields) throws(TokenizationError) -> any NormalizerStage { try build(o, normalizers) }
+    static func preTokenizer(_ o: JSONFields) throws(TokenizationError) -> any PreTokenizerStage { try build(o, preTokenizers) }
+}
+
+// MARK: - Readers of each stage's JSON object (fields and defaults as the reference's serde).
+
+extension PrecompiledNormalizer {
+    /// `{"type": "Precompiled", "precompiled_charsmap": "<base64>"}`.
+    init(json o: JSONFields) throws(TokenizationError) {
+        let field = o["precompiled_charsmap"]
+        let b64 = try reading { () throws(JSONFieldError) in try field.string() }
+        guard let data = Data(base64Encoded: b64) else {
+            throw .invalidField(field.invalid("standard base64 (the SentencePiece charsmap)"))
+        }
+        guard let parsed = PrecompiledNormalizer(charsmap: [UInt8](data)) else {
+            throw .invalidField(field.invalid("a SentencePiece charsmap: u32 trie size, Darts trie, UTF-8 replacements",
+                                              hint: "re-export tokenizer.json from the SentencePiece model"))
+        }
+        self = parsed
+    }
+}
+
+extension StripNormalizer {
+    /// `{"type": "Strip", "strip_left": bool, "strip_right": bool}`.
+    init(json o: JSONFields) throws(TokenizationError) {
+        self = try reading { () throws(JSONFieldError) in
+            StripNormalizer(left: try o["strip_left"].bool(), right: try o["strip_right"].bool())
+        }
+    }
+}
+
+extension ReplaceNormalizer {
+    /// `{"type": "Replace", "pattern": {"String": s} | {"Regex": r}, "content": s}`.
+    init(json o: JSONFields) throws(TokenizationError) {
+        let (patternObject, content) = try reading { () throws(JSONFieldError) in (try o["pattern"].object(), try o["content"].string()) }
+        if let s = patternObject.optional("String") {
+            let text = try reading { () throws(JSONFieldError) in try s.string() }
+            guard !text.isEmpty else { throw .invalidField(s.invalid("a non-empty string")) }
+            self.init(pattern: .string(text.unicodeScalars.map(\.value)), content: content)
+        } else if let r = patternObject.optional("Regex") {
+            let regex = try reading { () throws(JSONFieldError) in try r.string() }
+            guard let p = Self.repetition(regex: regex) else {
+                throw .unsupportedComponent(path: o.file, component: r.keyPath, type: "Regex \(regex)")
+            }
+            self.init(pattern: p, content: content)
+        } else {
+            throw .invalidField(o["pattern"].invalid("{\"String\": ...} or {\"Regex\": ...}"))
+        }
+    }
+}
+
+extension SequenceNormalizer {
+    init(json o: JSONFields) throws(TokenizationError) {
+        var stages: [any NormalizerStage] = []
+        for item in try reading({ () throws(JSONFieldError) in try o["normalizers"].array() }) {
+            stages.append(try StageRegistry.normalizer(try reading { () throws(JSONFieldError) in try item.object() }))
+        }
+        self.init(stages)
+    }
+}
+
+extension MetaspacePreTokenizer {
+    /// `{"replacement": "▁", "prepend_scheme": "always"|"first"|"never", "split": bool}` or the
+    /// older `{"replacement": "▁", "add_prefix_space": bool}` (metaspace.rs `MetaspaceHelper`:
+    /// `prepend_scheme` defaults to always, `split` to true; `add_prefix_space: false` means never
+    /// and contradicts any other declared scheme).
+    init(json o: JSONFields) throws(TokenizationError) {
+        self = try reading { () throws(JSONFieldError) in
+            let r = o["replacement"]
+            let scalars = Array(try r.string().unicodeScalars)
+            guard scalars.count == 1 else { throw r.invalid("one character") }
+            let scheme = try o.optional("prepend_scheme")?.oneOf(PrependScheme.self) ?? .always
+            if let add = o.optional("add_prefix_space"), try add.bool() == false, scheme != .never {
+                throw add.invalid("true, or false with prepend_scheme \"never\"",
+                                  hint: "tokenizers refuses add_prefix_space false unless prepend_scheme is \"never\"")
+            }
+            return MetaspacePreTokenizer(replacement: scalars[0], prependScheme: scheme, split: try o.optional("split")?.bool() ?? true)
+        }
+    }
+}
+
+extension SequencePreTokenizer {
+    init(json o: JSONFields) throws(TokenizationError) {
+        var stages: [any PreTokenizerStage] = []
+        for item in try reading({ () throws(JSONFieldError) in try o["pretokenizers"].array() }) {
+            stages.append(try StageRegistry.preTokenizer(try reading { () throws(JSONFieldError) in try item.object() }))
+        }
+        self.init(stages)
+    }
+}
+
+extension UnigramModel {
+    /// `{"type": "Unigram", "unk_id": n, "vocab": [[piece, score], ...], "byte_fallback": bool}`.
+    /// A model without `unk_id` is refused (`requireUnknown`): the reference fails on the first
+    /// unknown character. Without `requireUnknown` (a caller that sets its own) it reads as 0.
+    init(json o: JSONFields, requireUnknown: Bool = true) throws(TokenizationError) {
+        let items = try reading { () throws(JSONFieldError) in try o["vocab"].array() }
+        guard !items.isEmpty else { throw .emptyVocabulary(path: o.file + " model.vocab") }
+        var pieces: [String] = [], scores: [Double] = []
+        pieces.reserveCapacity(items.count)
+        scores.reserveCapacity(items.count)
+        try reading { () throws(JSONFieldError) in
+            for item in items {
+                guard let pair = item.json?.arrayValue, pair.count == 2, let p = pair[0].stringValue,
+                      let s = pair[1].numberValue?.doubleValue, s.isFinite else { throw item.invalid("[piece, score]") }
+                pieces.append(p)
+                scores.append(s)
+            }
+        }
+        var unk = 0
+        if let unkField = o.optional("unk_id") {
+            unk = try reading { () throws(JSONFieldError) in try unkField.int(in: 0...(pieces.count - 1)) }
+        } else if requireUnknown {
+            throw .unsupportedComponent(path: o.file, component: "model", type: "Unigram without unk_id")
+        }
+        let byteFallback = try reading { () throws(JSONFieldError) in try o.optional("byte_fallback")?.bool() ?? false }
+        self.init(pieces: pieces, scores: scores, unknownID: Int32(unk), byteFallback: byteFallback)
+    }
+}
+
+extension TemplateProcessing {
+    /// `{"single": [...], "pair": [...], "special_tokens": {name: {"id", "ids", "tokens"}}}`,
+    /// pieces `{"SpecialToken": {"id": name, "type_id": n}}` or `{"Sequence": {"id": "A"|"B", "type_id": n}}`.
+    init(templateJSON o: JSONFields) throws(TokenizationError) {
+        self = try reading { () throws(JSONFieldError) in
+            let specials = try o.optional("special_tokens")?.object()
+            func pieces(_ key: String) throws(JSONFieldError) -> [Piece] {
+                var out: [Piece] = []
+                for item in try o[key].array() {
+                    let p = try item.object()
+                    if let s = p.optional("SpecialToken") {
+                        let so = try s.object()
+                        let name = try so["id"].string()
+                        guard let entry = specials?.optional(name) else {
+                            throw so["id"].invalid("a name listed in special_tokens")
+                        }
+                        let ids = try entry.object()["ids"].array().map { f throws(JSONFieldError) in Int32(try f.int(in: 0...Int(Int32.max))) }
+                        out.append(.special(ids: ids, typeID: Int32(try so["type_id"].int(in: 0...Int(Int32.max)))))
+                    } else if let s = p.optional("Sequence") {
+                        let so = try s.object()
+                        let which = try so["id"].oneOf(["A", "B"]) { $0 == "B" ? true : $0 == "A" ? false : nil }
+                        out.append(.sequence(second: which, typeID: Int32(try so["type_id"].int(in: 0...Int(Int32.max)))))
+                    } else {
+                        throw item.invalid("{\"SpecialToken\": ...} or {\"Sequence\": ...}")
+                    }
+                }
+                return out
+            }
+            return TemplateProcessing(single: try pieces("single"), pair: try pieces("pair"))
+        }
+    }
+
+    /// `"cls": [token, id]`, `"sep": [token, id]` of BertProcessing and RobertaProcessing.
+    private static func tokenIDs(_ o: JSONFields) throws(JSONFieldError) -> (cls: Int32, sep: Int32) {
+        func id(_ key: String) throws(JSONFieldError) -> Int32 {
+            let items = try o[key].array()
+            guard items.count == 2, items[0].json?.stringValue != nil else { throw o[key].invalid("[token, id]") }
+            return Int32(try items[1].int(in: 0...Int(Int32.max)))
+        }
+        return (try id("cls"), try id("sep"))
+    }
+
+    init(bertJSON o: JSONFields) throws(TokenizationError) {
+        let t = try reading { () throws(JSONFieldError) in try Self.tokenIDs(o) }
+        self = .bert(cls: t.cls, sep: t.sep)
+    }
+
+    /// RobertaProcessing: `trim_offsets` and `add_prefix_space` default to true.
+    init(robertaJSON o: JSONFields) throws(TokenizationError) {
+        self = try reading { () throws(JSONFieldError) in
+            let t = try Self.tokenIDs(o)
+            return .roberta(cls: t.cls, sep: t.sep, trimOffsets: try o.optional("trim_offsets")?.bool() ?? true,
+                            addPrefixSpace: try o.optional("add_prefix_space")?.bool() ?? true)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+@testable import Tokenization
+
+/// SentencePiece Unigram tokenizers (XLM-R style) compared id for id and offset for offset with
+/// transformers' fast tokenizer on the folders and goldens of Scripts/generate-unigram-fixtures.py
+/// (Goldens/unigram/manifest.json): a tiny SentencePiece model trained by that script, converted
+/// by transformers, and variants with the schemas real files carry.
+@Suite struct UnigramParityTests {
+    struct CorpusCase: Decodable { let text: String; let ids: [Int32]; let offsets: [Int] }
+    struct TruncationCase: Decodable { let text: String; let max: Int; let ids: [Int32]; let offsets: [Int]; let overflowed: Bool }
+    struct PairCase: Decodable { let a: String; let b: String; let max: Int?; let ids: [Int32]; let types: [Int32]; let offsets: [Int]; let overflowed: Bool }
+
+    static let variants = ["xlmr", "legacy", "legacy-xlmr", "stages"]
+
+    static func folder(_ variant: String) -> URL {
+        Bundle.module.resourceURL!.appendingPathComponent("Goldens/unigram/\(variant)")
+    }
+
+    static func tokenizer(_ variant: String) throws -> PipelineTokenizer {
+        let t = try loadTokenizer(folder: folder(variant))
+        return try #require(t as? PipelineTokenizer, "\(variant) loads as \(type(of: t))")
+    }
+
+    @Test("corpus ids and offsets", arguments: variants)
+    func corpus(variant: String) throws {
+        let tok = try Self.tokenizer(variant)
+        let lines = try Fixtures.golden("unigram/corpus-\(variant).jsonl")
+        #expect(lines.count >= 1000)
+        var mismatches = 0
+        for line in lines {
+            let c = try JSONDecoder().decode(CorpusCase.self, from: line)
+            let e = tok.encode(c.text)
+            if e.ids != c.ids || e.offsets != Fixtures.pairs(c.offsets) {
+                mismatches += 1
+                if mismatches <= 8 {
+                    Issue.record("\(variant) \(c.text.debugDescription.prefix(120)): ids \(e.ids.prefix(40)) expected \(c.ids.prefix(40)); offsets \(e.offsets.prefix(20)) expected \(Fixtures.pairs(c.offsets).prefix(20))")
+                }
+            }
+            #expect(e.attentionMask == [Int32](repeating: 1, count: e.ids.count))
+        }
+        #expect(mismatches == 0, "\(mismatches) of \(lines.count) texts differ")
+    }
+
+    @Test("truncation to max length", arguments: variants)
+    func truncation(variant: String) throws {
+        let tok = try Self.tokenizer(variant)
+        let lines = try Fixtures.golden("unigram/truncation-\(variant).jsonl")
+        #expect(lines.count >= 50)
+        var mismatches = 0
+        for line in lines {
+            let c = try JSONDecoder().decode(TruncationCase.self, from: line)
+            let e = tok.encode(c.text, maxLength: c.max)
+            if e.ids != c.ids || e.offsets != Fixtures.pairs(c.offsets) || e.overflowed != c.overflowed {
+                mismatches += 1
+                if mismatches <= 5 { Issue.record("\(variant) max \(c.max) \(c.text.debugDescription.prefix(80)): \(e.ids) expected \(c.ids), overflowed \(e.overflowed)") }
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
+    @Test("pairs with type ids and longest-first truncation", arguments: variants)
+    func pairs(variant: String) throws {
+        let tok = try Self.tokenizer(variant)
+        let lines = try Fixtures.golden("unigram/pairs-\(variant).jsonl")
+        #expect(lines.count >= 50)
+        var mismatches = 0
+        for line in lines {
+            let c = try JSONDecoder().decode(PairCase.self, from: line)
+            let e = tok.encode(c.a, pair: c.b, maxLength: c.max)
+            if e.ids != c.ids || e.typeIds != c.types || e.offsets != Fixtures.pairs(c.offsets) || e.overflowed != c.overflowed {
+                mismatches += 1
+                if mismatches <= 5 { Issue.record("\(variant) max \(String(describing: c.max)) \(c.a.debugDescription.prefix(50)) | \(c.b.debugDescription.prefix(50)): \(e.ids) \(e.typeIds) expected \(c.ids) \(c.types)") }
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
+    @Test("every Unicode scalar in \"a\" + c + \"b\" (Precompiled, graphemes, unknowns)")
+    func everyScalar() throws {
+        let tok = try Self.tokenizer("xlmr")
+        let lines = try Fixtures.golden("unigram/codepoints-xlmr.jsonl")
+        var covered = 0
+        var mismatches = 0
+        for line in lines {
+            let run = try JSONDecoder().decode(GoldenParityTests.Run.self, from: line)
+            let expectedOffsets = Fixtures.pairs(run.offsets)
+            for v in run.first...run.last {
+                guard let s = Unicode.Scalar(v) else { continue }
+                covered += 1
+                var text = "a"
+                text.unicodeScalars.append(s)
+                text += "b"
+                let e = tok.encode(text)
+                if e.ids != run.ids || e.offsets != expectedOffsets {
+                    mismatches += 1
+                    if mismatches <= 8 { Issue.record("U+\(String(v, radix: 16, uppercase: true)): \(e.ids) \(e.offsets) expected \(run.ids) \(expectedOffsets)") }
+                }
+            }
+        }
+        #expect(covered == 0x110000 - 0x800)
+        #expect(mismatches == 0, "\(mismatches) scalars differ")
+    }
+
+    @Test("the transformers-saved folder loads as written, without warnings")
+    func loadsCleanly() throws {
+        let t = try Self.tokenizer("xlmr")
+        #expect(t.warnings == [])
+        #expect(t.vocabularySize == 402)
+        #expect(t.specialTokens == SpecialTokens(prefix: [0], suffix: [2], padding: 1))
+        #expect(t.modelMaxLength == 512)
+        #expect(t.token(for: 401) == "<mask>")
+    }
+
+    @Test("XLMRobertaTokenizer over a legacy file: every dropped part is a warning")
+    func rebuildWarnings() throws {
+        let t = try Self.tokenizer("legacy-xlmr")
+        let w = t.warnings.joined(separator: "\n")
+        #expect(w.contains("normalizer is Sequence[Precompiled, Replace] but XLMRobertaTokenizer in transformers 5 keeps only Precompiled"))
+        #expect(w.contains("pre_tokenizer is Metaspace(always) but XLMRobertaTokenizer in transformers 5 rebuilds Sequence[WhitespaceSplit, Metaspace(always)]"))
+        #expect(w.contains("post_processor is RobertaProcessing"))
+        #expect(try Self.tokenizer("legacy").warnings == [])
+    }
+}
