@@ -17,6 +17,8 @@ Each table is what the reference DOES to a scalar, probed per scalar:
   strip        strip_accents maps it to another non-empty sequence (Hangul syllables are
                left out: the Swift side decomposes them algorithmically, checked here)
   lowercase    lowercase maps it to another sequence (char::to_lowercase, per scalar)
+  regexWord    the `regex` crate's Unicode `\w`, as the Whitespace pre-tokenizer (`\w+|[^\w\s]+`)
+               sees it: "a"+c stays one piece (also what added tokens' single_word tests)
 The script also checks that strip-then-lowercase on a scalar equals the composition of the two
 tables, which is what lets the Swift side normalize one scalar at a time.
 
@@ -26,7 +28,7 @@ Never edit the output by hand; rerun this script.
 import os, sys, platform
 import tokenizers
 from tokenizers.normalizers import BertNormalizer
-from tokenizers.pre_tokenizers import BertPreTokenizer
+from tokenizers.pre_tokenizers import BertPreTokenizer, Whitespace
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Sources", "Tokenization", "ReferenceUnicodeTables.swift")
@@ -43,8 +45,9 @@ lower = BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accen
 strip = BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accents=True, lowercase=False)
 both = BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accents=True, lowercase=True)
 pre = BertPreTokenizer()
+whitespace = Whitespace()
 
-deleted, clean_space, cjk, split_space, punct, strip_removed = [], [], [], [], [], []
+deleted, clean_space, cjk, split_space, punct, strip_removed, regex_word = [], [], [], [], [], [], []
 strip_map, lower_map = {}, {}
 
 def hangul_nfd(c):
@@ -75,6 +78,11 @@ for c in scalars():
         punct.append(c)
     else:
         assert p == ["a" + ch + "b"], (hex(c), p)
+    w = [p for p, _ in whitespace.pre_tokenize_str("a" + ch)]
+    if w == ["a" + ch]:
+        regex_word.append(c)
+    else:
+        assert w in (["a", ch], ["a"]), (hex(c), w)
     s = strip.normalize_str(ch)
     if s == "":
         strip_removed.append(c)
@@ -125,9 +133,10 @@ body.append(lit("punctuation", "BertPreTokenizer isolates these (`is_ascii_punct
 body.append(lit("stripRemoved", "strip_accents (NFD, then drop Mn) deletes these scalars entirely.", ranges(strip_removed)))
 body.append(lit("strip", "strip_accents maps these to the listed scalars (Hangul syllables are decomposed algorithmically instead).", mapping(strip_map)))
 body.append(lit("lowercase", "lowercase maps these to the listed scalars (`char::to_lowercase`, no context).", mapping(lower_map)))
+body.append(lit("regexWord", "the `regex` crate's Unicode `\\w` (Whitespace pre-tokenizer, added tokens' single_word).", ranges(regex_word)))
 body.append("}\n")
 with open(OUT, "w") as f:
     f.write("".join(body))
 print("wrote", OUT, "deleted", len(deleted), "cleanSpace", len(clean_space), "cjk", len(cjk),
       "splitSpace", len(split_space), "punct", len(punct), "stripRemoved", len(strip_removed),
-      "strip", len(strip_map), "lower", len(lower_map), file=sys.stderr)
+      "strip", len(strip_map), "lower", len(lower_map), "regexWord", len(regex_word), file=sys.stderr)

@@ -28,8 +28,9 @@ Tests/TokenizationTests/Goldens/unigram from the reference implementations.
      truncation-<variant>.jsonl {"text", "max", "ids", "offsets", "overflowed"}
      codepoints-xlmr.jsonl   every scalar c in "a" + c + "b": runs [first, last, ids, offsets]
    The reference for a folder is what sentence-transformers runs: `AutoTokenizer.from_pretrained`
-   (transformers); for the as-written folders it is checked to agree with `tokenizers`'
-   `Tokenizer.from_file` on every corpus line, and `Tokenizer.from_file` makes the code point runs.
+   (transformers) for the corpus, checked to agree with `tokenizers`' `Tokenizer.from_file` on every
+   line for the as-written folders; pairs and truncation come from the Rust tokenizer transformers
+   built (`backend_tokenizer`), as `Encoding`s; `Tokenizer.from_file` makes the code point runs.
 6. manifest.json: versions, seeds, hashes.
 
 Run: Scripts/python Scripts/generate-unigram-fixtures.py
@@ -230,13 +231,9 @@ def write_jsonl(name, rows):
     return path
 
 
-def hf_encode(tok, a, b=None, max_length=None):
-    kw = dict(add_special_tokens=True, return_offsets_mapping=True, return_token_type_ids=True,
-              return_overflowing_tokens=False)
-    if max_length is not None:
-        kw.update(truncation="longest_first", max_length=max_length)
-    e = tok(a, b, **kw) if b is not None else tok(a, **kw)
-    return e["input_ids"], e["token_type_ids"], [x for o in e["offset_mapping"] for x in o]
+def hf_encode(tok, text):
+    e = tok(text, add_special_tokens=True, return_offsets_mapping=True)
+    return e["input_ids"], [x for o in e["offset_mapping"] for x in o]
 
 
 def main():
@@ -259,13 +256,28 @@ def main():
         rows = []
         # The 10,000-word texts only once (they are most of the bytes).
         for t in (texts if name == "xlmr" else [t for t in texts if len(t) <= 5000]):
-            ids, _, offsets = hf_encode(tok, t)
+            ids, offsets = hf_encode(tok, t)
             if raw is not None:
                 e = raw.encode(t)
                 if e.ids != ids or flat(e.offsets) != offsets:
                     sys.exit(f"{name}: transformers and tokenizers disagree on {t!r}: {ids} {offsets} vs {e.ids} {flat(e.offsets)}")
             rows.append({"text": t, "ids": ids, "offsets": offsets})
         files[f"corpus-{name}.jsonl"] = write_jsonl(f"corpus-{name}.jsonl", rows)
+
+        # Pairs and truncation through the Rust tokenizer transformers built (`backend_tokenizer`:
+        # the class's rebuilt pipeline where it rebuilds one), as `Encoding`s: transformers'
+        # `__call__` treats an empty text_pair as no pair, the fast tokenizer does not.
+        backend = tok.backend_tokenizer
+        backend.no_padding()
+
+        def encode(a, b=None, m=None):
+            if m is None:
+                backend.no_truncation()
+            else:
+                backend.enable_truncation(max_length=m)
+            e = backend.encode(a, b) if b is not None else backend.encode(a)
+            backend.no_truncation()
+            return e
 
         rng = random.Random(SEED + 2)
         pairs = []
@@ -274,17 +286,16 @@ def main():
         pair_texts += [("", ""), ("a", ""), ("", "b"), ("<mask> one", "two <mask>"), ("a b c d e f g", "x")]
         for a, b in pair_texts:
             m = rng.choice([None, None, 0, 1, 3, 4, 5, 6, 7, 8, 10, 16, 32])
-            ids, types, offsets = hf_encode(tok, a, b, m)
-            pairs.append({"a": a, "b": b, "max": m, "ids": ids, "types": types, "offsets": offsets,
-                          "overflowed": m is not None and len(hf_encode(tok, a, b)[0]) > len(ids)})
+            e = encode(a, b, m)
+            pairs.append({"a": a, "b": b, "max": m, "ids": e.ids, "types": e.type_ids, "offsets": flat(e.offsets),
+                          "overflowed": len(e.overflowing) > 0})
         files[f"pairs-{name}.jsonl"] = write_jsonl(f"pairs-{name}.jsonl", pairs)
 
         trunc = []
         for t in list(SENTENCES) + ADDED_CASES[:10] + [base.random_text(rng) for _ in range(40)]:
             m = rng.choice([0, 1, 2, 3, 4, 5, 8, 12, 16, 64])
-            ids, _, offsets = hf_encode(tok, t, None, m)
-            trunc.append({"text": t, "max": m, "ids": ids, "offsets": offsets,
-                          "overflowed": len(hf_encode(tok, t)[0]) > len(ids)})
+            e = encode(t, None, m)
+            trunc.append({"text": t, "max": m, "ids": e.ids, "offsets": flat(e.offsets), "overflowed": len(e.overflowing) > 0})
         files[f"truncation-{name}.jsonl"] = write_jsonl(f"truncation-{name}.jsonl", trunc)
         print(name, type(tok).__name__, len(tok), file=sys.stderr)
 

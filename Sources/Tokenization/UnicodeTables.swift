@@ -12,6 +12,8 @@ struct UnicodeTables: Sendable {
     let strip: [UInt32: [UInt32]]
     /// `char::to_lowercase` results for scalars flagged ``hasLower``.
     let lower: [UInt32: [UInt32]]
+    /// The `regex` crate's `\w`, one bit per scalar value (0x110000 bits).
+    let regexWord: [UInt64]
 
     static let deleted: UInt8 = 1 << 0
     static let cleanSpace: UInt8 = 1 << 1
@@ -47,7 +49,17 @@ struct UnicodeTables: Sendable {
         self.flags = flags
         self.strip = strip
         self.lower = lower
+        var word = [UInt64](repeating: 0, count: 0x110000 / 64)
+        for (lo, hi) in Self.parseRanges(ReferenceUnicodeTables.regexWord) {
+            for v in lo...hi { word[Int(v >> 6)] |= 1 << UInt64(v & 63) }
+        }
+        regexWord = word
     }
+
+    /// Whether `v` matches the `regex` crate's Unicode `\w` (as the reference's Whitespace
+    /// pre-tokenizer and added-token word boundaries use it).
+    @inline(__always)
+    func isRegexWord(_ v: UInt32) -> Bool { regexWord[Int(v >> 6)] & (1 << UInt64(v & 63)) != 0 }
 
     static func parseRanges(_ text: String) -> [(UInt32, UInt32)] {
         text.split(separator: " ").map { item in

@@ -238,3 +238,15 @@ import Testing
         #expect(t.process(a, nil).offsets == [0..<0, 0..<3, 6..<9, 0..<0])
     }
 }
+
+extension PipelineStageTests {
+    @Test("NFKC and NFD: Hangul, width, ligatures, composed accents")
+    func unicodeForms() {
+        func run(_ f: UnicodeNormalizer.Form, _ s: String) -> NormalizedText { var t = NormalizedText(s); UnicodeNormalizer(f).normalize(&t); return t }
+        #expect(run(.nfkc, "한국어").string == "한국어")
+        #expect(run(.nfkc, "ＡＢ ﬁ é").string == "AB fi é")
+        #expect(run(.nfd, "é").scalars == [0x65, 0x301])
+        #expect(Self.aligned(run(.nfd, "é")) == [0..<1, 0..<1])
+        #expect(run(.nfc, "e\u{301}").string == "é")
+    }
+}

@@ -45,6 +45,14 @@ public struct UnicodeNormalizer: NormalizerStage {
     /// The primary composite of `a` followed by `b`, if there is one (`char::compose`).
     static func compose(_ a: UInt32, _ b: UInt32) -> UInt32? {
         if a < 0x80 && b < 0x80 { return nil }
+        // Hangul by the Unicode algorithm (3.12), as the crate's `compose_hangul`; Foundation on
+        // Linux leaves an LV syllable followed by a T jamo apart.
+        if (0x1100...0x1112).contains(a) && (0x1161...0x1175).contains(b) {
+            return 0xAC00 + ((a - 0x1100) * 21 + (b - 0x1161)) * 28
+        }
+        if (0xAC00...0xD7A3).contains(a) && (a - 0xAC00) % 28 == 0 && (0x11A8...0x11C2).contains(b) {
+            return a + (b - 0x11A7)
+        }
         let composed = Array(string([a, b]).precomposedStringWithCanonicalMapping.unicodeScalars)
         guard composed.count == 1 else { return nil }
         // NFC of the pair may reorder marks inside `a` before composing; only a composite whose

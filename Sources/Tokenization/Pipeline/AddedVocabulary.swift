@@ -96,8 +96,8 @@ public struct AddedVocabulary: Sendable {
             var start = i, stop = m.end
             let t = tokens[m.token]
             if t.singleWord {
-                let startSpace = start == 0 || WhitespacePreTokenizer.kind(s[start - 1]) != 0
-                let stopSpace = stop == s.count || WhitespacePreTokenizer.kind(s[stop]) != 0
+                let startSpace = start == 0 || !UnicodeTables.shared.isRegexWord(s[start - 1])
+                let stopSpace = stop == s.count || !UnicodeTables.shared.isRegexWord(s[stop])
                 if !startSpace || !stopSpace { continue }
             }
             if t.lstrip {

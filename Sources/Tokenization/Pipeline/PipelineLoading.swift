@@ -143,7 +143,7 @@ extension PipelineTokenizer {
                        .special(ids: [eos], typeID: 0), .sequence(second: true, typeID: 0), .special(ids: [eos], typeID: 0)],
                 name: "TemplateProcessing")
             let written = postObject.flatMap { try? StageRegistry.build($0, StageRegistry.postProcessors) as? TemplateProcessing }
-            if written?.single != t.single || written?.pair != t.pair {
+            if written?.single != t.single || written?.pair != t.pair || written?.trimOffsets.enabled != false {
                 warnings.append("tokenizer.json post_processor is \(try Self.describe(postObject)) but \(tokenizerClass!) in transformers 5 rebuilds <s> $A </s> / <s> $A </s> </s> $B </s>; using that")
             }
             post = t

@@ -1,28 +1,17 @@
 /// `Whitespace` (tokenizers/src/pre_tokenizers/whitespace.rs): keeps the matches of
 /// `\w+|[^\w\s]+` (runs of word scalars, runs of other non-space scalars) and drops the rest.
 ///
-/// `\w` and `\s` are the Rust `regex` crate's Unicode classes: `\w` = Alphabetic, marks (M),
-/// decimal numbers (Nd), connector punctuation (Pc) and Join_Control; `\s` = White_Space. They are
-/// read from Swift's Unicode properties, which can be a Unicode version newer than the crate's.
+/// `\w` is the Rust `regex` crate's Unicode class as probed from the reference
+/// (``UnicodeTables/isRegexWord(_:)``; Swift's own tables are newer) and `\s` is White_Space
+/// (Rust `char::is_whitespace`).
 public struct WhitespacePreTokenizer: PreTokenizerStage {
     public init() {}
 
     /// 0 word, 1 other, 2 space.
+    @inline(__always)
     static func kind(_ v: UInt32) -> Int {
-        if v < 0x80 {
-            let c = UInt8(v)
-            if (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F { return 0 }
-            if c == 0x20 || (c >= 0x09 && c <= 0x0D) { return 2 }
-            return 1
-        }
-        guard let s = Unicode.Scalar(v) else { return 1 }
-        let p = s.properties
-        if p.isWhitespace { return 2 }
-        if p.isAlphabetic || p.isJoinControl { return 0 }
-        switch p.generalCategory {
-        case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation: return 0
-        default: return 1
-        }
+        if UnicodeTables.shared.isRegexWord(v) { return 0 }
+        return Vocabulary.isRustWhitespace(v) ? 2 : 1
     }
 
     public func preTokenize(_ pieces: inout [TextPiece]) {
