@@ -71,6 +71,13 @@ public struct SpecialTokens: Sendable, Equatable {
 /// The tokenizer a model folder describes: `tokenizer.json` (with `tokenizer_config.json`
 /// and `special_tokens_map.json`), or `vocab.txt` alone for a BERT WordPiece tokenizer.
 ///
+/// A WordPiece `tokenizer.json` (or `vocab.txt`) gives a ``BertTokenizer``; any other model
+/// (SentencePiece `Unigram`) gives a ``PipelineTokenizer`` of the stages the file names, built as
+/// transformers 5 builds the folder's `tokenizer_class`. A folder whose only tokenizer file is a
+/// SentencePiece model (`sentencepiece.bpe.model`, `spiece.model`, `tokenizer.model`) is refused
+/// with ``TokenizationError/sentencePieceModelOnly(path:)``: convert it once with transformers,
+/// `AutoTokenizer.from_pretrained(folder).save_pretrained(folder)`, which writes tokenizer.json.
+///
 /// A component the runtime does not implement is refused with
 /// ``TokenizationError/unsupportedComponent(path:component:type:)`` naming it; nothing is
 /// skipped silently. `maxVocabularySize` (the embedding matrix's rows) refuses a larger

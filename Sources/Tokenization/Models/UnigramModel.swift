@@ -19,8 +19,7 @@ public struct UnigramModel: TokenizerModel {
     public let byteFallback: Bool
     /// `min(score) - 10`.
     let unknownScore: Double
-    /// Byte trie over the pieces: `children[node]` is a sorted list of (byte, child node);
-    /// `nodeToken[node]` the id ending there (the last of equal pieces, as `token_to_ids` keeps), or -1.
+    /// Byte trie over the pieces (the last of equal pieces keeps its id, as `token_to_ids` does).
     let trie: ByteTrie
     /// `<0xNN>` ids, -1 when absent (only read with `byteFallback`).
     let byteIDs: [Int32]
@@ -34,9 +33,7 @@ public struct UnigramModel: TokenizerModel {
         var minScore = Double.infinity
         for s in scores where s < minScore { minScore = s }
         unknownScore = minScore - 10
-        var trie = ByteTrie()
-        for (id, p) in pieces.enumerated() { trie.insert(Array(p.utf8), id: Int32(id)) }
-        self.trie = trie
+        trie = ByteTrie(keys: pieces.map { Array($0.utf8) })
         var bytes = [Int32](repeating: -1, count: 256)
         if byteFallback {
             for b in 0..<256 {
@@ -138,37 +135,57 @@ public struct UnigramModel: TokenizerModel {
 
 /// A byte trie for the Unigram pieces (tokenizers/src/models/unigram/trie.rs): common-prefix
 /// search from a position, shortest prefix first.
+///
+/// Built once from the sorted keys with each node's children stored side by side, so a 250,000-piece
+/// vocabulary costs a few flat arrays instead of a heap object per node.
 struct ByteTrie: Sendable {
-    /// Per node, its children as (byte, node) sorted by byte.
-    private var children: [[(UInt8, Int32)]] = [[]]
-    /// Per node, the id of the piece ending there, or -1.
+    /// Per node: its children are nodes `firstChild ..< firstChild + childCount`, sorted by label.
+    private var firstChild: [Int32] = [0]
+    private var childCount: [UInt16] = [0]
+    /// Per node: the byte leading to it from its parent.
+    private var label: [UInt8] = [0]
+    /// Per node: the id of the piece ending there, or -1.
     private var ids: [Int32] = [-1]
     /// The root's children by byte (-1 none): every search starts there, and the root has the most.
     private var root = [Int32](repeating: -1, count: 256)
 
-    mutating func insert(_ key: [UInt8], id: Int32) {
-        var node = 0
-        for b in key {
-            if let next = children[node].first(where: { $0.0 == b }) {
-                node = Int(next.1)
-            } else {
-                let n = Int32(children.count)
-                children.append([])
-                ids.append(-1)
-                let at = children[node].firstIndex(where: { $0.0 > b }) ?? children[node].count
-                children[node].insert((b, n), at: at)
-                if node == 0 { root[Int(b)] = n }
-                node = Int(n)
-            }
+    /// `keys[i]` gets id `i`; a repeated key keeps the last id, as `token_to_ids.insert` in
+    /// vocabulary order does.
+    init(keys: [[UInt8]]) {
+        let order = keys.indices.sorted { a, b in
+            keys[a].lexicographicallyPrecedes(keys[b]) || (keys[a] == keys[b] && a < b)
         }
-        // `token_to_ids.insert` in vocabulary order: a repeated piece keeps the last id.
-        ids[node] = id
+        // Breadth first: (node, sorted range whose keys share the node's prefix, depth).
+        var queue: [(node: Int, lo: Int, hi: Int, depth: Int)] = [(0, 0, order.count, 0)]
+        var head = 0
+        while head < queue.count {
+            let (node, lo, hi, depth) = queue[head]
+            head += 1
+            var i = lo
+            // Keys that end here come first in sorted order; the last of equal ones wins.
+            while i < hi && keys[order[i]].count == depth { ids[node] = Int32(order[i]); i += 1 }
+            firstChild[node] = Int32(ids.count)
+            var children = 0
+            while i < hi {
+                let b = keys[order[i]][depth]
+                var j = i + 1
+                while j < hi && keys[order[j]][depth] == b { j += 1 }
+                let child = ids.count
+                firstChild.append(0); childCount.append(0); label.append(b); ids.append(-1)
+                if node == 0 { root[Int(b)] = Int32(child) }
+                queue.append((child, i, j, depth + 1))
+                children += 1
+                i = j
+            }
+            childCount[node] = UInt16(children)
+        }
     }
 
     @inline(__always)
     private func child(_ node: Int, _ b: UInt8) -> Int? {
         if node == 0 { let n = root[Int(b)]; return n >= 0 ? Int(n) : nil }
-        for (c, n) in children[node] where c == b { return Int(n) }
+        let first = Int(firstChild[node])
+        for k in first..<(first + Int(childCount[node])) where label[k] == b { return k }
         return nil
     }
 

@@ -19,6 +19,8 @@ public struct PrecompiledNormalizer: NormalizerStage {
     let units: [UInt32]
     /// The replacement strings, NUL-terminated, back to back.
     let blob: [UInt8]
+    /// `lookup` of each one-byte key, precomputed: most text is mostly ASCII.
+    private(set) var ascii: [[UInt32]?] = []
 
     /// Parses a decoded charsmap; `nil` when it is too short for its declared trie size or the
     /// replacement blob is not UTF-8 (the reference's `PrecompiledError`).
@@ -36,12 +38,19 @@ public struct PrecompiledNormalizer: NormalizerStage {
         guard String(validating: blob, as: UTF8.self) != nil else { return nil }
         self.units = units
         self.blob = blob
+        ascii = (0..<128).map { b in [UInt8(b)].withUnsafeBufferPointer { lookupInTrie($0) } }
     }
 
     /// The replacement of `key` (UTF-8): the value of the shortest prefix the trie holds
     /// (`DoubleArray::common_prefix_search(key)[0]`), read up to its NUL. A NUL byte ends the key.
     /// A trie or value pointing outside the charsmap counts as no entry (the reference would panic).
+    @inline(__always)
     func lookup(_ key: UnsafeBufferPointer<UInt8>) -> [UInt32]? {
+        if key.count == 1 && key[0] < 0x80 { return ascii[Int(key[0])] }
+        return lookupInTrie(key)
+    }
+
+    func lookupInTrie(_ key: UnsafeBufferPointer<UInt8>) -> [UInt32]? {
         // unit: has_leaf = bit 8; value = low 31 bits; label = bit 31 | low 8 bits;
         // offset = (unit >> 10) << ((unit & (1 << 9)) >> 6).
         @inline(__always) func offset(_ u: UInt32) -> Int { Int((u >> 10) << ((u & (1 << 9)) >> 6)) }
@@ -114,6 +123,18 @@ public struct PrecompiledNormalizer: NormalizerStage {
     /// Lengths in scalars of the extended grapheme clusters of `scalars` (what the reference gets
     /// from `unicode_segmentation`'s `graphemes(true)`; Swift's `Character` is one such cluster).
     static func graphemeLengths(_ scalars: [UInt32]) -> [Int] {
+        // ASCII alone: every scalar is a cluster but CR LF (GB3); extending scalars are not ASCII.
+        if scalars.allSatisfy({ $0 < 0x80 }) {
+            var out: [Int] = []
+            out.reserveCapacity(scalars.count)
+            var i = 0
+            while i < scalars.count {
+                let n = scalars[i] == 0x0D && i + 1 < scalars.count && scalars[i + 1] == 0x0A ? 2 : 1
+                out.append(n)
+                i += n
+            }
+            return out
+        }
         var view = String.UnicodeScalarView()
         view.reserveCapacity(scalars.count)
         for v in scalars { view.append(Unicode.Scalar(v)!) }

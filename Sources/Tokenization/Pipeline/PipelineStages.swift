@@ -66,14 +66,14 @@ public protocol TokenizerModel: Sendable {
 }
 
 /// Puts the special tokens around one sequence or a pair (tokenizers/src/processors), after
-/// truncation. `values` are the tokens' texts (the normalized text each covers), which only
-/// offset-trimming processors read.
+/// truncation. Offset-trimming processors (RobertaProcessing, a byte-level one) ask for the
+/// whitespace at each end of every token's text with ``readsTokenSpaces``.
 public protocol PostProcessorStage: Sendable {
     /// Special tokens added to one sequence (`pair: false`) or a pair: the truncation budget.
     func addedTokens(pair: Bool) -> Int
     /// Whether ``process(_:_:)`` reads ``SequenceTokens/leadingSpaces``/``SequenceTokens/trailingSpaces``.
     var readsTokenSpaces: Bool { get }
-    /// The ids, type ids and offsets of the final encoding (tokens strings are filled by the caller).
+    /// The ids, type ids and offsets of the final encoding (token strings are filled by the caller).
     func process(_ a: SequenceTokens, _ b: SequenceTokens?) -> (ids: [Int32], typeIds: [Int32], offsets: [Range<Int>])
     /// The prefix and suffix ids of one sequence (``Tokenizer/specialTokens``).
     var singleSpecials: (prefix: [Int32], suffix: [Int32]) { get }
