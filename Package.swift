@@ -88,7 +88,8 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["TestSupport", "SafeTensors"]),
         .testTarget(name: "TokenizationTests", dependencies: ["TestSupport", "Tokenization", "StrictJSON"], resources: [.copy("Goldens")]),
         .testTarget(name: "BertTests", dependencies: ["TestSupport", "Bert"], resources: [.copy("Goldens")]),
-        .testTarget(name: "SentenceEmbeddingsTests", dependencies: ["TestSupport", "SentenceEmbeddings", "Tokenization"], resources: [.copy("Goldens")]),
+        .testTarget(name: "SentenceEmbeddingsTests", dependencies: ["TestSupport", "SentenceEmbeddings", "Bert", "Tokenization"],
+                    exclude: ["Fixtures"], resources: [.copy("Goldens")]),
         .testTarget(name: "FileEmbeddingTests", dependencies: ["FileEmbedding", "SentenceEmbeddings", "TestSupport"]),
         .testTarget(name: "EncoderCLITests", dependencies: ["EncoderCLI", "SentenceEmbeddings", "SafeTensors", "TestSupport"]),
         .testTarget(

@@ -124,7 +124,7 @@ def V(name, exercises, **kw):
              pooling="mean", pooling_legacy=False, include_prompt=True, dense=[], normalize=False,
              prompts=None, default_prompt_name=None, truncate_dim=None, dtype=None, edits=[], cases=None,
              texts_extra=[], refused=None, same_as_in_memory=True, expect_max_seq=None,
-             layout="legacy")
+             layout="legacy", family="bert")
     d.update(kw)
     return d
 
@@ -214,15 +214,31 @@ VARIANTS = [
       normalize=True, truncate_dim=16,
       cases=[dict(name="config_truncate_dim"), dict(name="truncate_dim_8", truncate_dim=8),
              dict(name="normalize_after_truncate", normalize_embeddings=True)]),
+    # --- encoder families (the body from config.json model_type; the tokenizer its checkpoints ship) ---
+    V("family_mpnet", "MPNetModel (positions after padding_idx 1, relative-position attention bias, no token types) with MPNet's WordPiece tokenizer (<s> … </s>, <unk> a normalized added token as in all-mpnet-base-v2), mean pooling + Normalize: the all-mpnet-base-v2 shape",
+      family="mpnet", normalize=True, max_seq_length=120, config=dict(max_position_embeddings=130),
+      edits=["mpnet_unk_normalized"], same_as_in_memory=False,
+      texts_extra=["an <UNK> and a <unk> and a <mask> too, <pad> <s> </s>", " ".join(LONG_WORDS * 3)]),
+    V("family_mpnet_config_overrides_json", "MPNetTokenizer, tokenizer.json lowercase true but tokenizer_config.json do_lower_case false: like BertTokenizer, the class rebuilds its normalizer from the config (cased)",
+      family="mpnet", tok=dict(do_lower_case=False), edits=["json_lowercase_true"]),
+    V("family_mpnet_long_distances", "MPNet with texts long enough (up to 500 tokens) to reach every logarithmic relative-position bucket up to max_distance 128 and beyond",
+      family="mpnet", max_seq_length=500, config=dict(max_position_embeddings=520), texts_extra=TEXTS_1024_EXTRA[:1]),
+    V("family_distilbert", "DistilBertModel (its own tensor and config names, no token types) with DistilBertTokenizer, mean pooling (msmarco-distilbert shape)",
+      family="distilbert"),
+    V("family_distilbert_cls_prefix", "DistilBertForMaskedLM checkpoint (distilbert. prefix plus the MLM head), CLS pooling",
+      family="distilbert", pooling="cls", edits=["family_prefix"]),
+    V("family_roberta", "RobertaModel (positions after padding_idx, type_vocab_size 1) with a WordPiece tokenizer; '[PAD]' typed in a text takes position padding_idx",
+      family="roberta", texts_extra=["a [PAD] inside [PAD] the text"]),
+    V("family_xlm_roberta_prefix", "model_type xlm-roberta, XLMRobertaForMaskedLM keys (roberta. prefix plus lm_head), mean pooling, Normalize",
+      family="xlm-roberta", normalize=True, edits=["family_prefix"]),
     # --- refused ---
     V("refused_relative_key", "position_embedding_type relative_key (with distance_embedding tensors)",
       edits=["relative_key"],
       refused="position_embedding_type 'relative_key' is not supported (only 'absolute'); transformers 5.24 BertModel silently ignores the key and loads it as absolute, so there is no reference to match"),
-    V("refused_distilbert", "model_type distilbert (tiny DistilBertModel weights)", edits=["distilbert"],
-      refused="model_type 'distilbert' is not a BERT checkpoint (different tensor names, no token_type embeddings)"),
-    V("refused_roberta", "model_type roberta (tiny RobertaModel weights: SAME tensor names as BERT, but positions start at padding_idx+1)",
-      edits=["roberta"],
-      refused="model_type 'roberta' is not BERT: its tensor names match BERT's but position ids start at pad_token_id+1, so loading it as BERT would silently give wrong embeddings"),
+    V("refused_electra", "model_type electra (an embedding projection and other tensor names): not a family this runtime runs",
+      edits=["model_type_electra"], refused="model_type 'electra' is not one of the encoder families this runtime runs"),
+    V("refused_architecture", "model_type bert but architectures [\"NomicBertModel\"] (custom code under a bert model_type)",
+      edits=["architecture_nomic"], refused="architectures names NomicBertModel, which is not a BERT class"),
 ]
 
 
@@ -283,15 +299,67 @@ def legacy_pooling(d, modes):
 # ---------------------------------------------------------------------------------------------------------------
 # Building
 
+MPNET_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]  # all-mpnet-base-v2's ids 0-3; <mask> is the last id
+
+
+def family_vocab(family, vocab):
+    if family != "mpnet":
+        return vocab
+    tokens = MPNET_SPECIALS + [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])] + ["<mask>"]
+    return {t: i for i, t in enumerate(tokens)}
+
+
+def family_body(family, vocab, config):
+    """(model, config) of a tiny randomly initialised encoder of `family`, sized like BASE_CONFIG."""
+    c = {**BASE_CONFIG, **config}
+    if family == "bert":
+        cfg = BertConfig(vocab_size=len(vocab), pad_token_id=0, **c)
+        return BertModel(cfg, add_pooling_layer=True), cfg
+    if family in ("roberta", "xlm-roberta"):
+        from transformers import RobertaConfig, RobertaModel, XLMRobertaConfig, XLMRobertaModel
+        Config, Model = (RobertaConfig, RobertaModel) if family == "roberta" else (XLMRobertaConfig, XLMRobertaModel)
+        c.update(type_vocab_size=1, layer_norm_eps=1e-5)
+        # pad_token_id 0 is the WordPiece vocabulary's [PAD]: positions start at 1.
+        c["max_position_embeddings"] = c["max_position_embeddings"] + 2
+        cfg = Config(vocab_size=len(vocab), pad_token_id=0, bos_token_id=vocab["[CLS]"], eos_token_id=vocab["[SEP]"], **c)
+        return Model(cfg, add_pooling_layer=True), cfg
+    if family == "mpnet":
+        from transformers import MPNetConfig, MPNetModel
+        c.pop("type_vocab_size")
+        c["layer_norm_eps"] = 1e-5
+        cfg = MPNetConfig(vocab_size=len(vocab), pad_token_id=1, bos_token_id=0, eos_token_id=2, **c)
+        return MPNetModel(cfg, add_pooling_layer=True), cfg
+    if family == "distilbert":
+        from transformers import DistilBertConfig, DistilBertModel
+        cfg = DistilBertConfig(vocab_size=len(vocab), dim=c["hidden_size"], n_layers=c["num_hidden_layers"],
+                               n_heads=c["num_attention_heads"], hidden_dim=c["intermediate_size"],
+                               max_position_embeddings=c["max_position_embeddings"], activation=c["hidden_act"], pad_token_id=0)
+        cfg.hidden_size = cfg.dim  # read by the generic code below
+        return DistilBertModel(cfg), cfg
+    raise ValueError(family)
+
+
+def family_tokenizer(family, vocab, tok_kw):
+    if family == "mpnet":
+        from transformers import MPNetTokenizer
+        return MPNetTokenizer(vocab=dict(vocab), **tok_kw)
+    if family == "distilbert":
+        from transformers import DistilBertTokenizer
+        return DistilBertTokenizer(vocab=dict(vocab), unk_token="[UNK]", **tok_kw)
+    return BertTokenizer(vocab=dict(vocab), unk_token="[UNK]", **tok_kw)
+
+
 def build_variant(v, vocab, work):
     gen = torch.Generator().manual_seed(seed_of(v["name"]))
-    cfg = BertConfig(vocab_size=len(vocab), pad_token_id=0, **{**BASE_CONFIG, **v["config"]})
-    bert = BertModel(cfg, add_pooling_layer=True)
+    vocab = family_vocab(v["family"], vocab)
+    bert, cfg = family_body(v["family"], vocab, v["config"])
     init_weights(bert, gen)
     hf = os.path.join(work, "hf")
     bert.save_pretrained(hf)
     tok_kw = {"do_lower_case": True, **v["tok"]}
-    BertTokenizer(vocab=dict(vocab), unk_token="[UNK]", **tok_kw).save_pretrained(hf)
+    tok = family_tokenizer(v["family"], vocab, tok_kw)
+    assert len(tok) == len(vocab), (v["name"], len(tok), len(vocab))  # the tokenizer holds the full vocabulary
+    tok.save_pretrained(hf)
 
     tr = Transformer(hf, max_seq_length=v["max_seq_length"] if v["max_seq_length"] else None,
                      do_lower_case=bool(v["st_lower"]))
@@ -383,30 +451,33 @@ def post_edit(v, out, vocab, cfg, hf_dir):
                 return t
             edit_safetensors(st_path, f)
             rewrite_json(os.path.join(out, "config.json"), lambda d: d.update(position_embedding_type="relative_key"))
-        elif e in ("distilbert", "roberta"):
-            replace_with_other_arch(e, out, len(vocab), seed_of(v["name"]))
+        elif e == "family_prefix":
+            # The ForMaskedLM form: every key under the family's prefix, plus an LM head.
+            prefix = {"distilbert": "distilbert.", "xlm-roberta": "roberta."}[v["family"]]
+            arch = {"distilbert": "DistilBertForMaskedLM", "xlm-roberta": "XLMRobertaForMaskedLM"}[v["family"]]
+            g = torch.Generator().manual_seed(seed_of(v["name"] + "/mlm"))
+            h, n = cfg.hidden_size, len(vocab)
+            def f(t):
+                t = {prefix + k: x for k, x in t.items()}
+                t["lm_head.dense.weight" if prefix == "roberta." else "vocab_transform.weight"] = 0.2 * torch.randn(h, h, generator=g)
+                t["lm_head.bias" if prefix == "roberta." else "vocab_projector.bias"] = 0.1 * torch.randn(n, generator=g)
+                return t
+            edit_safetensors(st_path, f)
+            rewrite_json(os.path.join(out, "config.json"), lambda d: d.update(architectures=[arch]))
+        elif e == "mpnet_unk_normalized":
+            # all-mpnet-base-v2's tokenizer.json lists <unk> (id 3) as a normalized added token:
+            # '<UNK>' typed is lowercased into it, while '[UNK]' (the WordPiece unknown) is id 104.
+            def f(d):
+                d["added_tokens"].append({"id": MPNET_SPECIALS.index("<unk>"), "content": "<unk>", "single_word": False,
+                                          "lstrip": False, "rstrip": False, "normalized": True, "special": True})
+                d["added_tokens"].sort(key=lambda t: t["id"])
+            rewrite_json(os.path.join(out, "tokenizer.json"), f)
+        elif e == "model_type_electra":
+            rewrite_json(os.path.join(out, "config.json"), lambda d: d.update(model_type="electra", architectures=["ElectraModel"]))
+        elif e == "architecture_nomic":
+            rewrite_json(os.path.join(out, "config.json"), lambda d: d.update(architectures=["NomicBertModel"]))
         else:
             raise ValueError(e)
-
-
-def replace_with_other_arch(kind, out, vocab_size, seed):
-    """Swap the BERT weights/config for a tiny model of another family (for refusal tests)."""
-    gen = torch.Generator().manual_seed(seed)
-    if kind == "distilbert":
-        from transformers import DistilBertConfig, DistilBertModel
-        c = DistilBertConfig(vocab_size=vocab_size, dim=32, n_layers=2, n_heads=4, hidden_dim=64, max_position_embeddings=128, pad_token_id=0)
-        m = DistilBertModel(c)
-    else:
-        from transformers import RobertaConfig, RobertaModel
-        c = RobertaConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48,
-                          max_position_embeddings=130, type_vocab_size=1, pad_token_id=0, bos_token_id=4, eos_token_id=5)
-        m = RobertaModel(c)
-    init_weights(m, gen)
-    tmp = tempfile.mkdtemp()
-    m.save_pretrained(tmp)
-    shutil.copy(os.path.join(tmp, "config.json"), os.path.join(out, "config.json"))
-    shutil.copy(os.path.join(tmp, "model.safetensors"), os.path.join(out, "model.safetensors"))
-    shutil.rmtree(tmp)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -570,7 +641,8 @@ def generate():
             out = os.path.join(FIXTURES, v["name"])
             st.save(out, create_model_card=False)
             if not os.path.exists(os.path.join(out, "vocab.txt")):
-                write_vocab_txt(os.path.join(out, "vocab.txt"), vocab)  # transformers 5 saves only tokenizer.json
+                # transformers 5 saves only tokenizer.json
+                write_vocab_txt(os.path.join(out, "vocab.txt"), family_vocab(v["family"], vocab))
             post_edit(v, out, vocab, cfg, os.path.join(work, "hf"))
             entry = {"name": v["name"], "exercises": v["exercises"]}
             if v["refused"]:
@@ -617,6 +689,14 @@ def generate():
         manifest["sensitivity_pool_mean"] = {
             "what": "min over texts of cosine(golden, embedding computed with the named mistake) for pool_mean; the parity threshold is 0.99999",
             "results": sensitivity(os.path.join(FIXTURES, "pool_mean"))}
+    # MPNet's relative-position buckets as PyTorch computes them (float32 log), for every distance
+    # the fixtures reach and beyond: a bucket off by one at a boundary would shift the attention bias.
+    from transformers.models.mpnet.modeling_mpnet import MPNetEncoder
+    rel = torch.arange(-600, 601)
+    manifest["mpnet_relative_position_buckets"] = {
+        "what": "MPNetEncoder.relative_position_bucket(relative_position) (num_buckets 32, max_distance 128, what MPNetEncoder.forward uses whatever the config says) for relative_position -600..600",
+        "first_relative_position": -600,
+        "buckets": MPNetEncoder.relative_position_bucket(rel).tolist()}
     print(json.dumps(manifest["sensitivity_pool_mean"], indent=1))
     with open(os.path.join(FIXTURES, "manifest.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, ensure_ascii=False, indent=2)

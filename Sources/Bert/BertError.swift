@@ -48,7 +48,7 @@ public struct WeightProblems: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Errors from loading a BERT configuration or checkpoint, or from invalid forward inputs.
+/// Errors from loading an encoder configuration or checkpoint, or from invalid forward inputs.
 public enum BertError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The configuration file could not be read at all.
     case configUnreadable(path: String, reason: String)
@@ -68,18 +68,18 @@ public enum BertError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .configUnreadable(let path, let reason):
-            "cannot read BERT config \(path): \(reason)"
+            "cannot read model config \(path): \(reason)"
         case .configSyntax(let path, let line, let column, let reason):
-            "BERT config \(path) is not valid JSON (line \(line), column \(column)): \(reason)"
+            "model config \(path) is not valid JSON (line \(line), column \(column)): \(reason)"
         case .invalidConfig(let path, let reason):
-            "invalid BERT config\(path.map { " \($0)" } ?? ""): \(reason)"
+            "invalid model config\(path.map { " \($0)" } ?? ""): \(reason)"
         case .weightsDoNotMatchConfig(let problems):
-            "checkpoint does not match the BERT config: \(problems). "
+            "checkpoint does not match the model config: \(problems). "
                 + "Check that config.json and the weights come from the same model."
         case .invalidInput(let sequence, let reason):
             "invalid input sequence \(sequence): \(reason)"
         case .invalidField(let error):
-            "invalid BERT config \(error.file): \(error.message)"
+            "invalid model config \(error.file): \(error.message)"
         }
     }
 }

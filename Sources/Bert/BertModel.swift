@@ -1,14 +1,15 @@
 // The public model: configuration + bound weights + the padding-free forward pass.
 // Port of modeling_bert.py L597-L728 `BertModel` without the pooler (sentence encoders
-// pool the last hidden state themselves).
+// pool the last hidden state themselves), for every EncoderFamily.
 import Kernels
 import SafeTensors
 
-/// One tokenized sequence. Positions are 0..<ids.count.
+/// One tokenized sequence. Positions are 0..<ids.count (after the padding id for RoBERTa and MPNet).
 public struct BertInput: Sendable, Equatable {
     /// Word-piece ids, each in 0..<vocab_size.
     public var ids: [Int32]
-    /// Segment ids (token_type_ids), same count as `ids`, each in 0..<type_vocab_size.
+    /// Segment ids (token_type_ids), same count as `ids`, each in 0..<type_vocab_size; ignored by
+    /// the families without token types (MPNet, DistilBERT).
     public var typeIds: [Int32]
 
     public init(ids: [Int32], typeIds: [Int32]) {
@@ -48,12 +49,14 @@ public struct BertHiddenStates: Sendable {
     }
 }
 
-/// A BERT encoder ready to run: immutable after init, safe to share between threads.
+/// A transformer encoder of any ``EncoderFamily``, ready to run: immutable after init, safe
+/// to share between threads.
 public final class BertModel: Sendable {
     public let config: BertConfig
     /// Checkpoint tensors that were not needed (pooler, position_ids, task heads), for information.
     public let unexpectedTensors: [String]
-    /// "" or "bert.", whichever form the checkpoint's keys use.
+    /// "" or the family's task-model prefix ("bert.", "roberta.", ...), whichever form the
+    /// checkpoint's keys use.
     public let keyPrefix: String
     let embeddings: BertEmbeddings
     let encoder: BertEncoder
@@ -62,12 +65,12 @@ public final class BertModel: Sendable {
     /// error listing all missing, mis-shaped and unreadable tensors.
     public init(config: BertConfig, weights: some TensorProvider) throws(BertError) {
         try config.validate()
-        let binder = WeightBinder(weights)
+        let names = config.family.names
+        let binder = WeightBinder(weights, probe: names.wordEmbeddings + ".weight", prefix: names.prefix)
         let root = WeightPath(root: binder)
-        // Bind the encoder only when the embeddings bound cleanly? No: bind everything, so
-        // the error lists every problem at once.
-        let embeddings = BertEmbeddings(root.pp("embeddings"), config: config)
-        let encoder = BertEncoder(root.pp("encoder"), config: config)
+        // Bind everything even after a problem, so the error lists every problem at once.
+        let embeddings = BertEmbeddings(root, names: names, config: config)
+        let encoder = BertEncoder(root, names: names, config: config)
         if binder.hasProblems { throw .weightsDoNotMatchConfig(binder.problems) }
         self.config = config
         self.embeddings = embeddings
@@ -85,15 +88,16 @@ public final class BertModel: Sendable {
             guard input.ids.count == input.typeIds.count else {
                 throw .invalidInput(sequence: s, reason: "\(input.ids.count) ids but \(input.typeIds.count) type ids")
             }
-            guard input.ids.count <= c.maxPositionEmbeddings else {
-                throw .invalidInput(sequence: s, reason:
-                    "\(input.ids.count) tokens exceed max_position_embeddings \(c.maxPositionEmbeddings); truncate the input")
+            guard input.ids.count <= c.maxSequenceLength else {
+                let table = c.firstPosition == 0 ? "max_position_embeddings \(c.maxPositionEmbeddings)"
+                    : "the \(c.maxSequenceLength) positions after padding_idx \(c.firstPosition - 1) of max_position_embeddings \(c.maxPositionEmbeddings)"
+                throw .invalidInput(sequence: s, reason: "\(input.ids.count) tokens exceed \(table); truncate the input")
             }
             if let p = input.ids.firstIndex(where: { $0 < 0 || Int($0) >= c.vocabSize }) {
                 throw .invalidInput(sequence: s, reason:
                     "token id \(input.ids[p]) at position \(p) is outside the vocabulary 0..<\(c.vocabSize)")
             }
-            if let p = input.typeIds.firstIndex(where: { $0 < 0 || Int($0) >= c.typeVocabSize }) {
+            if c.family.hasTokenTypes, let p = input.typeIds.firstIndex(where: { $0 < 0 || Int($0) >= c.typeVocabSize }) {
                 throw .invalidInput(sequence: s, reason:
                     "token type id \(input.typeIds[p]) at position \(p) is outside 0..<\(c.typeVocabSize)")
             }

@@ -1,6 +1,7 @@
 // One type per Hugging Face module of BertModel, ported from
 // https://github.com/huggingface/transformers/blob/v5.24.0/src/transformers/models/bert/modeling_bert.py
-// (line numbers below refer to that file; dropout is the identity at inference).
+// (line numbers below refer to that file; dropout is the identity at inference). The other
+// families run the same modules; EncoderFamily.swift holds their differences.
 //
 // Dimension letters: N = tokens of the whole batch packed row after row (no padding),
 // L = length of one sequence, H = hidden size, A = attention heads, D = H / A,
@@ -60,20 +61,26 @@ struct Workspace: @unchecked Sendable {
     }
 }
 
-/// modeling_bert.py L54-L109 `BertEmbeddings`: LayerNorm(word[id] + type[tt] + position[p]).
+/// modeling_bert.py L54-L109 `BertEmbeddings` (and RoBERTa's, MPNet's, DistilBERT's):
+/// LayerNorm(word[id] + type[tt] + position[p]), without the type term where the family has none.
 struct BertEmbeddings {
     let wordEmbeddings: FloatTensor       // [vocab x H]
     let positionEmbeddings: FloatTensor   // [maxPositions x H]
-    let tokenTypeEmbeddings: FloatTensor  // [typeVocab x H]
+    let tokenTypeEmbeddings: FloatTensor? // [typeVocab x H], nil for MPNet and DistilBERT
     let layerNorm: LayerNormWeights
     let hidden: Int
+    /// Padding id after which positions are counted (RoBERTa, MPNet), nil when they start at 0.
+    let paddingIndex: Int32?
 
-    init(_ vb: WeightPath, config c: BertConfig) {
+    init(_ root: WeightPath, names: WeightNames, config c: BertConfig) {
         hidden = c.hiddenSize
-        wordEmbeddings = vb.pp("word_embeddings").tensor("weight", shape: [c.vocabSize, c.hiddenSize])
-        positionEmbeddings = vb.pp("position_embeddings").tensor("weight", shape: [c.maxPositionEmbeddings, c.hiddenSize])
-        tokenTypeEmbeddings = vb.pp("token_type_embeddings").tensor("weight", shape: [c.typeVocabSize, c.hiddenSize])
-        layerNorm = LayerNormWeights(vb.pp("LayerNorm"), size: c.hiddenSize, eps: c.layerNormEps)
+        wordEmbeddings = root.pp(names.wordEmbeddings).tensor("weight", shape: [c.vocabSize, c.hiddenSize])
+        positionEmbeddings = root.pp(names.positionEmbeddings).tensor("weight", shape: [c.maxPositionEmbeddings, c.hiddenSize])
+        tokenTypeEmbeddings = names.tokenTypeEmbeddings.map {
+            root.pp($0).tensor("weight", shape: [c.typeVocabSize, c.hiddenSize])
+        }
+        layerNorm = LayerNormWeights(root.pp(names.embeddingsLayerNorm), size: c.hiddenSize, eps: c.layerNormEps)
+        paddingIndex = c.family.positionsFollowPadding ? Int32(c.padTokenId ?? 0) : nil
     }
 
     /// Fills x [N x H]. Inputs were validated by `BertModel.validate` (ids in range).
@@ -81,15 +88,28 @@ struct BertEmbeddings {
         let h = hidden
         let word = wordEmbeddings.values.baseAddress!
         let position = positionEmbeddings.values.baseAddress!
-        let type = tokenTypeEmbeddings.values.baseAddress!
+        let type = tokenTypeEmbeddings?.values.baseAddress
         for (input, range) in zip(batch, ranges) {
+            var counted = 0  // tokens other than padding so far (positions after padding)
             for (p, row) in range.enumerated() {
+                let id = input.ids[p]
                 let out = x.baseAddress! + row * h
-                let w = word + Int(input.ids[p]) * h
-                let t = type + Int(input.typeIds[p]) * h
-                let pos = position + p * h
-                // Same association as PyTorch: (inputs_embeds + token_type) + position.
-                for c in 0..<h { out[c] = (w[c] + t[c]) + pos[c] }
+                let w = word + Int(id) * h
+                let pos: UnsafePointer<Float>
+                if let pad = paddingIndex {
+                    // create_position_ids_from_input_ids: cumsum(id != pad) * (id != pad) + pad.
+                    if id != pad { counted += 1 }
+                    pos = position + (Int(pad) + (id != pad ? counted : 0)) * h
+                } else {
+                    pos = position + p * h
+                }
+                if let type {
+                    let t = type + Int(input.typeIds[p]) * h
+                    // Same association as PyTorch: (inputs_embeds + token_type) + position.
+                    for c in 0..<h { out[c] = (w[c] + t[c]) + pos[c] }
+                } else {
+                    for c in 0..<h { out[c] = w[c] + pos[c] }
+                }
             }
         }
         // Keep only the rows in use resident (fault-around would map most of the table).
@@ -100,26 +120,27 @@ struct BertEmbeddings {
 }
 
 /// modeling_bert.py L112-L205 `eager_attention_forward` + `BertSelfAttention`:
-/// softmax(Q·Kᵀ / √D) · V per head. Q, K and V are written side by side into one [N x 3H]
-/// buffer by three GEMMs on the checkpoint's own weights (ldc = 3H), so the weights stay in
-/// the mapped file: a concatenated [3H x H] copy would cost 3.4 MiB of anonymous memory per
-/// layer plus the load-time copy, for a GEMM only marginally faster at N >= 256.
+/// softmax(Q·Kᵀ / √D + bias) · V per head, the bias being MPNet's relative-position one (none
+/// elsewhere). Q, K and V are written side by side into one [N x 3H] buffer by three GEMMs on
+/// the checkpoint's own weights (ldc = 3H), so the weights stay in the mapped file: a
+/// concatenated [3H x H] copy would cost 3.4 MiB of anonymous memory per layer plus the
+/// load-time copy, for a GEMM only marginally faster at N >= 256.
 struct BertSelfAttention {
     let query: Linear, key: Linear, value: Linear  // [H x H] each, as in the checkpoint
     let heads: Int
     let headDim: Int
 
-    init(_ vb: WeightPath, config c: BertConfig) {
+    init(_ layer: WeightPath, names: WeightNames, config c: BertConfig) {
         let h = c.hiddenSize
         heads = c.numAttentionHeads
         headDim = c.headDim
-        query = Linear(vb.pp("query"), inFeatures: h, outFeatures: h)
-        key = Linear(vb.pp("key"), inFeatures: h, outFeatures: h)
-        value = Linear(vb.pp("value"), inFeatures: h, outFeatures: h)
+        query = Linear(layer.pp(names.query), inFeatures: h, outFeatures: h)
+        key = Linear(layer.pp(names.key), inFeatures: h, outFeatures: h)
+        value = Linear(layer.pp(names.value), inFeatures: h, outFeatures: h)
     }
 
     /// x [N x H] -> ws.context [N x H].
-    func forward(_ x: UnsafeBufferPointer<Float>, ranges: [Range<Int>], ws: Workspace) {
+    func forward(_ x: UnsafeBufferPointer<Float>, ranges: [Range<Int>], bias: RelativePositionBias?, ws: Workspace) {
         let h = heads * headDim
         let n = ranges.last?.upperBound ?? 0
         Gemm.linears(x, rows: n, inFeatures: h, [query, key, value].enumerated().map { part, linear in
@@ -136,11 +157,11 @@ struct BertSelfAttention {
             team.run(threads) { t in
                 let scores = ws.scores.baseAddress! + t * ws.maxLength * ws.maxLength
                 for p in (pairs.count * t / threads)..<(pairs.count * (t + 1) / threads) {
-                    attend(pairs[p].0, head: pairs[p].1, ws: ws, scores: scores)
+                    attend(pairs[p].0, head: pairs[p].1, bias: bias, ws: ws, scores: scores)
                 }
             }
         } else {
-            for (range, head) in pairs { attend(range, head: head, ws: ws, scores: ws.scores.baseAddress!) }
+            for (range, head) in pairs { attend(range, head: head, bias: bias, ws: ws, scores: ws.scores.baseAddress!) }
         }
     }
 
@@ -148,8 +169,9 @@ struct BertSelfAttention {
     /// 12 heads of one 64-token sequence.
     static let parallelAttentionWork = 64 * 64 * 12
 
-    /// One head of one sequence: context[range, head·D ..< (head+1)·D] = softmax(Q·Kᵀ·scale)·V.
-    private func attend(_ range: Range<Int>, head: Int, ws: Workspace, scores: UnsafeMutablePointer<Float>) {
+    /// One head of one sequence: context[range, head·D ..< (head+1)·D] = softmax(Q·Kᵀ·scale + bias)·V.
+    private func attend(_ range: Range<Int>, head: Int, bias: RelativePositionBias?, ws: Workspace,
+                        scores: UnsafeMutablePointer<Float>) {
         let h = heads * headDim
         let l = range.count
         let scale = 1 / Float(headDim).squareRoot()  // scaling = head_size ** -0.5
@@ -160,6 +182,7 @@ struct BertSelfAttention {
         // scores[L x L] = Q · Kᵀ · scale
         Gemm.multiply(m: l, n: l, k: headDim, alpha: scale, a: q, lda: 3 * h,
                       b: k, ldb: 3 * h, transposeB: true, c: scores, ldc: l)
+        bias?.add(head: head, to: scores, length: l)
         // No mask: the sequence has no padding tokens.
         Softmax.scaledMaskedRows(scores, rows: l, cols: l, ld: l)
         // context[L x D] = P · V
@@ -167,8 +190,43 @@ struct BertSelfAttention {
     }
 }
 
-/// LayerNorm(x·Wᵀ + b + residual): the tail shared by `BertSelfOutput` and `BertOutput`,
-/// x [N x in], residual and out [N x out]. Bias, residual and LayerNorm run as one fused pass.
+/// MPNet's attention bias for one forward: for each head, the bias of every relative position
+/// -(Lmax-1) ... Lmax-1, looked up once from the [buckets x heads] table
+/// (modeling_mpnet.py `MPNetEncoder.compute_position_bias`). It depends only on j - i, so row i
+/// of a sequence's scores adds one contiguous run of it.
+struct RelativePositionBias {
+    /// [heads x (2·Lmax - 1)]: entry (head, Lmax - 1 + j - i).
+    let values: [Float]
+    let maxLength: Int
+
+    init(table: FloatTensor, heads: Int, buckets: Int, maxLength: Int) {
+        let width = 2 * maxLength - 1
+        var values = [Float](repeating: 0, count: heads * width)
+        for offset in 0..<width {
+            let bucket = relativePositionBucket(offset - (maxLength - 1), buckets: buckets)
+            for head in 0..<heads { values[head * width + offset] = table.values[bucket * heads + head] }
+        }
+        self.values = values
+        self.maxLength = maxLength
+    }
+
+    /// scores[i, j] += bias(head, j - i) for a [length x length] block.
+    func add(head: Int, to scores: UnsafeMutablePointer<Float>, length l: Int) {
+        let width = 2 * maxLength - 1
+        values.withUnsafeBufferPointer { b in
+            let row0 = b.baseAddress! + head * width + (maxLength - 1)
+            for i in 0..<l {
+                let run = row0 - i  // run[j] = bias(j - i)
+                let s = scores + i * l
+                for j in 0..<l { s[j] += run[j] }
+            }
+        }
+    }
+}
+
+/// LayerNorm(x·Wᵀ + b + residual): the tail of attention (BertSelfOutput) and of the
+/// feed-forward block (BertOutput), x [N x in], residual and out [N x out]. Bias, residual and
+/// LayerNorm run as one fused pass.
 private func denseResidualLayerNorm(
     _ x: UnsafeBufferPointer<Float>, residual: UnsafeBufferPointer<Float>, rows n: Int,
     dense: Linear, layerNorm: LayerNormWeights, into out: UnsafeMutableBufferPointer<Float>, team: ThreadTeam?
@@ -180,114 +238,80 @@ private func denseResidualLayerNorm(
                                    beta: layerNorm.beta.values, eps: layerNorm.eps)
 }
 
-/// modeling_bert.py L283-L294 `BertSelfOutput`: LayerNorm(dense(context) + input).
-struct BertSelfOutput {
-    let dense: Linear  // [H x H]
-    let layerNorm: LayerNormWeights
-
-    init(_ vb: WeightPath, config c: BertConfig) {
-        dense = Linear(vb.pp("dense"), inFeatures: c.hiddenSize, outFeatures: c.hiddenSize)
-        layerNorm = LayerNormWeights(vb.pp("LayerNorm"), size: c.hiddenSize, eps: c.layerNormEps)
-    }
-
-    /// context [N x H], residual [N x H] -> out [N x H].
-    func forward(_ context: UnsafeBufferPointer<Float>, residual: UnsafeBufferPointer<Float>,
-                 rows n: Int, into out: UnsafeMutableBufferPointer<Float>, team: ThreadTeam?) {
-        denseResidualLayerNorm(context, residual: residual, rows: n, dense: dense, layerNorm: layerNorm,
-                               into: out, team: team)
-    }
-}
-
-/// modeling_bert.py L297-L324 `BertAttention`: self-attention then `BertSelfOutput`.
-struct BertAttention {
-    let attention: BertSelfAttention  // "self" in the checkpoint
-    let output: BertSelfOutput
-
-    init(_ vb: WeightPath, config c: BertConfig) {
-        attention = BertSelfAttention(vb.pp("self"), config: c)
-        output = BertSelfOutput(vb.pp("output"), config: c)
-    }
-}
-
-/// modeling_bert.py L327-L339 `BertIntermediate`: act(dense(x)), [N x H] -> [N x I].
-struct BertIntermediate {
-    let dense: Linear  // [I x H]
-    let activation: ActivationFunction
-
-    init(_ vb: WeightPath, config c: BertConfig) {
-        dense = Linear(vb.pp("dense"), inFeatures: c.hiddenSize, outFeatures: c.intermediateSize)
-        activation = c.hiddenAct.kernel
-    }
-
-    func forward(_ x: UnsafeBufferPointer<Float>, rows n: Int, into out: UnsafeMutableBufferPointer<Float>, team: ThreadTeam?) {
-        Gemm.linear(x, rows: n, inFeatures: dense.inFeatures, weight: dense.weight.values,
-                    outFeatures: dense.outFeatures, bias: nil, into: out, team: team)
-        // Bias + activation in one pass over [N x I].
-        Activations.addBiasApply(activation, out, rows: n, cols: dense.outFeatures, bias: dense.bias.values)
-    }
-}
-
-/// modeling_bert.py L342-L353 `BertOutput`: LayerNorm(dense(intermediate) + input), [N x I] -> [N x H].
-struct BertOutput {
-    let dense: Linear  // [H x I]
-    let layerNorm: LayerNormWeights
-
-    init(_ vb: WeightPath, config c: BertConfig) {
-        dense = Linear(vb.pp("dense"), inFeatures: c.intermediateSize, outFeatures: c.hiddenSize)
-        layerNorm = LayerNormWeights(vb.pp("LayerNorm"), size: c.hiddenSize, eps: c.layerNormEps)
-    }
-
-    func forward(_ intermediate: UnsafeBufferPointer<Float>, residual: UnsafeBufferPointer<Float>,
-                 rows n: Int, into out: UnsafeMutableBufferPointer<Float>, team: ThreadTeam?) {
-        denseResidualLayerNorm(intermediate, residual: residual, rows: n, dense: dense, layerNorm: layerNorm,
-                               into: out, team: team)
-    }
-}
-
-/// modeling_bert.py L356-L419 `BertLayer`: attention, then the feed-forward chunk.
+/// modeling_bert.py L356-L419 `BertLayer` (BertAttention, BertSelfOutput, BertIntermediate,
+/// BertOutput), and the same layer of every family under its own tensor names:
+/// a = LN(x + O·attention(x)), then LN(a + W2·act(W1·a)).
 struct BertLayer {
-    let attention: BertAttention
-    let intermediate: BertIntermediate
-    let output: BertOutput
+    let attention: BertSelfAttention
+    let attentionOutput: Linear         // [H x H]
+    let attentionLayerNorm: LayerNormWeights
+    let intermediate: Linear            // [I x H]
+    let activation: ActivationFunction
+    let output: Linear                  // [H x I]
+    let outputLayerNorm: LayerNormWeights
 
-    init(_ vb: WeightPath, config c: BertConfig) {
-        attention = BertAttention(vb.pp("attention"), config: c)
-        intermediate = BertIntermediate(vb.pp("intermediate"), config: c)
-        output = BertOutput(vb.pp("output"), config: c)
+    init(_ layer: WeightPath, names: WeightNames, config c: BertConfig) {
+        let h = c.hiddenSize, i = c.intermediateSize
+        attention = BertSelfAttention(layer, names: names, config: c)
+        attentionOutput = Linear(layer.pp(names.attentionOutput), inFeatures: h, outFeatures: h)
+        attentionLayerNorm = LayerNormWeights(layer.pp(names.attentionLayerNorm), size: h, eps: c.layerNormEps)
+        intermediate = Linear(layer.pp(names.intermediate), inFeatures: h, outFeatures: i)
+        activation = c.hiddenAct.kernel
+        output = Linear(layer.pp(names.output), inFeatures: i, outFeatures: h)
+        outputLayerNorm = LayerNormWeights(layer.pp(names.outputLayerNorm), size: h, eps: c.layerNormEps)
     }
 
     /// x [N x H] in, x [N x H] out (overwritten).
-    func forward(_ x: UnsafeMutableBufferPointer<Float>, ranges: [Range<Int>], ws: Workspace) {
+    func forward(_ x: UnsafeMutableBufferPointer<Float>, ranges: [Range<Int>], bias: RelativePositionBias?, ws: Workspace) {
         let n = ranges.last?.upperBound ?? 0
-        attention.attention.forward(UnsafeBufferPointer(x), ranges: ranges, ws: ws)
-        attention.output.forward(UnsafeBufferPointer(ws.context), residual: UnsafeBufferPointer(x),
-                                 rows: n, into: ws.attention, team: ws.team)
+        attention.forward(UnsafeBufferPointer(x), ranges: ranges, bias: bias, ws: ws)
+        denseResidualLayerNorm(UnsafeBufferPointer(ws.context), residual: UnsafeBufferPointer(x), rows: n,
+                               dense: attentionOutput, layerNorm: attentionLayerNorm, into: ws.attention, team: ws.team)
         // The feed-forward block is row-wise: run it C rows at a time (see Workspace.ffnChunk).
-        // x is dead after the self-output residual, so the layer output goes straight into it.
-        let h = output.dense.outFeatures
+        // x is dead after the attention residual, so the layer output goes straight into it.
+        let h = output.outFeatures
         var row = 0
         while row < n {
             let c = min(ws.ffnChunkRows, n - row)
             let attentionRows = UnsafeBufferPointer(rebasing: ws.attention[(row * h)..<((row + c) * h)])
-            intermediate.forward(attentionRows, rows: c, into: ws.intermediate, team: ws.team)
-            output.forward(UnsafeBufferPointer(ws.intermediate), residual: attentionRows, rows: c,
-                           into: UnsafeMutableBufferPointer(rebasing: x[(row * h)..<((row + c) * h)]), team: ws.team)
+            Gemm.linear(attentionRows, rows: c, inFeatures: intermediate.inFeatures, weight: intermediate.weight.values,
+                        outFeatures: intermediate.outFeatures, bias: nil, into: ws.intermediate, team: ws.team)
+            // Bias + activation in one pass over [C x I].
+            Activations.addBiasApply(activation, ws.intermediate, rows: c, cols: intermediate.outFeatures,
+                                     bias: intermediate.bias.values)
+            denseResidualLayerNorm(UnsafeBufferPointer(ws.intermediate), residual: attentionRows, rows: c,
+                                   dense: output, layerNorm: outputLayerNorm,
+                                   into: UnsafeMutableBufferPointer(rebasing: x[(row * h)..<((row + c) * h)]), team: ws.team)
             row += c
         }
     }
 }
 
-/// modeling_bert.py L422-L452 `BertEncoder`: the stack of layers.
+/// modeling_bert.py L422-L452 `BertEncoder`: the stack of layers, plus MPNet's relative-position
+/// bias table shared by all of them.
 struct BertEncoder {
     let layers: [BertLayer]
+    /// [buckets x heads] (MPNet), nil for the other families.
+    let relativeAttentionBias: FloatTensor?
+    let heads: Int
 
-    init(_ vb: WeightPath, config c: BertConfig) {
-        let layer = vb.pp("layer")
-        layers = (0..<c.numHiddenLayers).map { BertLayer(layer.pp($0), config: c) }
+    init(_ root: WeightPath, names: WeightNames, config c: BertConfig) {
+        let stack = root.pp(names.layers)
+        layers = (0..<c.numHiddenLayers).map { BertLayer(stack.pp($0), names: names, config: c) }
+        relativeAttentionBias = names.relativeAttentionBias.map {
+            root.pp($0).tensor("weight", shape: [c.relativeAttentionNumBuckets, c.numAttentionHeads])
+        }
+        heads = c.numAttentionHeads
+    }
+
+    /// The bias every layer adds for sequences of up to `maxLength` tokens, if the family has one.
+    func positionBias(maxLength: Int) -> RelativePositionBias? {
+        relativeAttentionBias.map { RelativePositionBias(table: $0, heads: heads, buckets: EncoderFamily.mpnetBuckets, maxLength: maxLength) }
     }
 
     func forward(_ x: UnsafeMutableBufferPointer<Float>, ranges: [Range<Int>], ws: Workspace) {
-        for layer in layers { layer.forward(x, ranges: ranges, ws: ws) }
+        let bias = positionBias(maxLength: ws.maxLength)
+        for layer in layers { layer.forward(x, ranges: ranges, bias: bias, ws: ws) }
     }
 }
 

@@ -25,14 +25,27 @@ extension BertModel {
         var mask = [[Bool]]()
         var x = [Float](repeating: 0, count: rows * h)  // [B*T x H]
         let word = array(embeddings.wordEmbeddings), pos = array(embeddings.positionEmbeddings)
-        let type = array(embeddings.tokenTypeEmbeddings)
+        let type = embeddings.tokenTypeEmbeddings.map(array)
         for (s, input) in batch.enumerated() {
             mask.append((0..<t).map { $0 < input.ids.count })
+            let ids = (0..<t).map { p in p < input.ids.count ? Int(input.ids[p]) : Int(pad) }
+            // Position ids as the family's embeddings module makes them from the padded row.
+            let positions: [Int]
+            if c.family.positionsFollowPadding {
+                var cumulative = 0
+                positions = ids.map { id in
+                    let notPad = id != Int(pad) ? 1 : 0
+                    cumulative += notPad
+                    return cumulative * notPad + Int(pad)
+                }
+            } else {
+                positions = Array(0..<t)
+            }
             for p in 0..<t {
-                let id = p < input.ids.count ? Int(input.ids[p]) : Int(pad)
                 let tt = p < input.ids.count ? Int(input.typeIds[p]) : 0
                 for k in 0..<h {
-                    x[(s * t + p) * h + k] = (word[id * h + k] + type[tt * h + k]) + pos[p * h + k]
+                    let typeTerm = type.map { $0[tt * h + k] } ?? 0
+                    x[(s * t + p) * h + k] = (word[ids[p] * h + k] + typeTerm) + pos[positions[p] * h + k]
                 }
             }
         }
@@ -47,8 +60,15 @@ extension BertModel {
             Reference.layerNorm(input, rows: rows, cols: h, gamma: array(w.gamma), beta: array(w.beta), eps: w.eps)
         }
 
+        // MPNet: bias[head][i][j] = table[bucket(j - i)][head], the same in every layer.
+        let biasTable = encoder.relativeAttentionBias.map(array)
+        func bias(_ head: Int, _ i: Int, _ j: Int) -> Float {
+            guard let biasTable else { return 0 }
+            return biasTable[relativePositionBucket(j - i) * heads + head]
+        }
+
         for layer in encoder.layers {
-            let sa = layer.attention.attention
+            let sa = layer.attention
             let q = linear(x, sa.query), k = linear(x, sa.key), v = linear(x, sa.value)
             var context = [Float](repeating: 0, count: rows * h)
             for s in 0..<b {
@@ -61,7 +81,9 @@ extension BertModel {
                             scores[i * t + j] = acc
                         }
                     }
-                    let probs = Reference.softmax(scores, rows: t, cols: t, scale: 1 / Float(d).squareRoot(), keyMask: mask[s])
+                    let scale = 1 / Float(d).squareRoot()
+                    for i in 0..<t { for j in 0..<t { scores[i * t + j] = scores[i * t + j] * scale + bias(head, i, j) } }
+                    let probs = Reference.softmax(scores, rows: t, cols: t, scale: 1, keyMask: mask[s])
                     for i in 0..<t {
                         for e in 0..<d {
                             var acc: Float = 0
@@ -71,11 +93,9 @@ extension BertModel {
                     }
                 }
             }
-            let so = layer.attention.output
-            let attention = layerNorm(Reference.add(linear(context, so.dense), x), so.layerNorm)
-            let act = layer.intermediate.activation
-            let inter = linear(attention, layer.intermediate.dense).map { Reference.activation(act, $0) }
-            x = layerNorm(Reference.add(linear(inter, layer.output.dense), attention), layer.output.layerNorm)
+            let attention = layerNorm(Reference.add(linear(context, layer.attentionOutput), x), layer.attentionLayerNorm)
+            let inter = linear(attention, layer.intermediate).map { Reference.activation(layer.activation, $0) }
+            x = layerNorm(Reference.add(linear(inter, layer.output), attention), layer.outputLayerNorm)
         }
 
         // Drop the padding rows.

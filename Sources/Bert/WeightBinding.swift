@@ -16,21 +16,21 @@ final class WeightBinder {
     private let fetch: (String) throws -> FloatTensor
     private let available: Set<String>
     let names: [String]
-    /// "" or "bert." — whichever form the checkpoint uses.
+    /// "" or the family's task-model prefix ("bert.", ...): whichever form the checkpoint uses.
     let keyPrefix: String
     private(set) var used: Set<String> = []
     private(set) var missing: [String] = []
     private(set) var mismatches: [ShapeMismatch] = []
     private(set) var unreadable: [UnreadableTensor] = []
 
-    init(_ provider: some TensorProvider) {
+    /// `probe` is a tensor every checkpoint of the family has, `prefix` its task-model root.
+    init(_ provider: some TensorProvider, probe: String, prefix: String) {
         names = provider.tensorNames
         available = Set(names)
         fetch = { try provider.floatTensor($0) }
-        // BertModel checkpoints store "embeddings.…"; task models (BertForMaskedLM, …) nest
-        // the encoder under "bert.". Use the bare form when present, else "bert." if that is.
-        let probe = "embeddings.word_embeddings.weight"
-        keyPrefix = !available.contains(probe) && available.contains("bert." + probe) ? "bert." : ""
+        // Base-model checkpoints store "embeddings.…"; task models (BertForMaskedLM, …) nest
+        // the encoder under "bert.". Use the bare form when present, else the prefixed one if that is.
+        keyPrefix = !available.contains(probe) && available.contains(prefix + probe) ? prefix : ""
     }
 
     var hasProblems: Bool { !missing.isEmpty || !mismatches.isEmpty || !unreadable.isEmpty }
@@ -71,7 +71,7 @@ struct WeightPath {
     let binder: WeightBinder
     let prefix: String
 
-    /// The root path (includes the checkpoint's "bert." prefix if it has one).
+    /// The root path (includes the checkpoint's task-model prefix if it has one).
     init(root binder: WeightBinder) {
         self.binder = binder
         self.prefix = binder.keyPrefix

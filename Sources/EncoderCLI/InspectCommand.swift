@@ -26,8 +26,14 @@ struct InspectCommand: ReportingCommand {
         let checkpoint = encoder.checkpoint
         var rows: [(String, String)] = []
         rows.append(("Model", encoder.folder.path))
-        rows.append(("Architecture", "BERT encoder: \(c.numHiddenLayers) layers, hidden \(c.hiddenSize), \(c.numAttentionHeads) heads of \(c.hiddenSize / c.numAttentionHeads), intermediate \(c.intermediateSize), activation \(c.hiddenAct.rawValue), absolute positions"))
-        rows.append(("Vocabulary", "\(c.vocabSize) tokens, \(c.maxPositionEmbeddings) positions, \(c.typeVocabSize) token types, layer_norm_eps \(c.layerNormEps)"))
+        let positions = switch c.family {
+        case .mpnet: "positions after padding_idx \(c.firstPosition - 1) + relative-position attention bias (\(c.relativeAttentionNumBuckets) buckets)"
+        case .roberta: "positions after padding_idx \(c.firstPosition - 1)"
+        case .bert, .distilbert: "absolute positions"
+        }
+        rows.append(("Architecture", "\(c.family) encoder (model_type \(c.modelType)): \(c.numHiddenLayers) layers, hidden \(c.hiddenSize), \(c.numAttentionHeads) heads of \(c.headDim), intermediate \(c.intermediateSize), activation \(c.hiddenAct.rawValue), \(positions)"))
+        let types = c.family.hasTokenTypes ? "\(c.typeVocabSize) token types" : "no token types"
+        rows.append(("Vocabulary", "\(c.vocabSize) tokens, \(c.maxPositionEmbeddings) positions (\(c.maxSequenceLength) tokens), \(types), layer_norm_eps \(c.layerNormEps)"))
 
         var parameters = 0
         var byDType: [String: Int] = [:]

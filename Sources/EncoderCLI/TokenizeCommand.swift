@@ -8,7 +8,7 @@ import Tokenization
 struct TokenizeCommand: ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
-        abstract: "Print the token ids of each text as a JSON array, [CLS] and [SEP] included.",
+        abstract: "Print the token ids of each text as a JSON array, the special tokens ([CLS] … [SEP], <s> … </s>) included.",
         discussion: """
             Texts come from the arguments, then from --input (one output line per text, in order).
             Nothing is truncated unless --max-length is given.
@@ -22,7 +22,7 @@ struct TokenizeCommand: ReportingCommand {
 
     @OptionGroup var input: InputOptions
 
-    @Option(name: .long, help: "Truncate to at most this many tokens, [CLS] and [SEP] included (at least 2).")
+    @Option(name: .long, help: "Truncate to at most this many tokens, the special tokens ([CLS] … [SEP], <s> … </s>) included (at least 2).")
     var maxLength: Int?
 
     @Flag(name: .long, help: "Print token strings instead of ids.")

@@ -31,7 +31,7 @@ public final class ServerMetrics: Sendable {
             labels: [], buckets: Self.latencyBuckets)
         tokensProcessed = registry.makeCounter(
             descriptor: .init(namespace: "encoder", metricName: "tokens_processed", unitName: "total",
-                              helpText: "Tokens embedded, [CLS] and [SEP] included"),
+                              helpText: "Tokens embedded, special tokens included"),
             labels: [])
         pendingInputs = registry.makeGauge(
             descriptor: .init(namespace: "encoder", metricName: "queue_depth", unitName: "inputs",

@@ -23,7 +23,7 @@ public enum SentenceEmbeddingsError: Error, CustomStringConvertible, Sendable {
     case missingModules(folder: String)
     /// The checkpoint file is malformed.
     case checkpoint(SafeTensorsError)
-    /// The BERT configuration is wrong or unsupported, or an input cannot be run.
+    /// The encoder configuration is wrong or unsupported, or an input cannot be run.
     case model(BertError)
     /// The checkpoint's tensors do not fit the configuration (missing, misshapen, unreadable).
     case weights(file: String, BertError)

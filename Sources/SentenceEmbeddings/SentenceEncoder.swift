@@ -65,7 +65,7 @@ public final class SentenceEncoder: Sendable {
     public var pooling: Pooling { sentenceConfig.pooling }
     /// Whether embeddings are scaled to unit length (a Normalize module).
     public var normalizes: Bool { sentenceConfig.normalize }
-    /// Tensors of the checkpoint the BERT model does not use (a pooler, an LM head, buffers).
+    /// Tensors of the checkpoint the encoder does not use (a pooler, an LM head, buffers).
     public var unusedTensors: [String] { model.unexpectedTensors }
 
     /// Loads a model from its folder or from the `model.safetensors` inside it.
@@ -110,7 +110,7 @@ public final class SentenceEncoder: Sendable {
 
         let resolved = Self.resolveMaxLength(
             sentenceConfig: sentenceConfig, modelMaxLength: tokenizer.modelMaxLength,
-            maxPositions: bertConfig.maxPositionEmbeddings)
+            maxPositions: bertConfig.maxSequenceLength)
         maxSequenceLength = resolved.length
         maxSequenceLengthReason = resolved.reason
         warnings += resolved.warnings
@@ -149,22 +149,24 @@ public final class SentenceEncoder: Sendable {
 
     /// sentence-transformers' rule (`Transformer.__init__`, 6.x): `max_seq_length` of
     /// sentence_bert_config.json when given; otherwise the tokenizer's `model_max_length`
-    /// capped at `max_position_embeddings`. tokenizer.json's own truncation never applies,
+    /// capped at `max_position_embeddings` (here the tokens the position table holds, which is
+    /// 2 fewer for RoBERTa and MPNet: where sentence-transformers would pass 514 and PyTorch fail
+    /// on the 513th token, this caps). tokenizer.json's own truncation never applies,
     /// because sentence-transformers passes `max_length` explicitly.
     static func resolveMaxLength(sentenceConfig: SentenceTransformersConfig, modelMaxLength: Int?, maxPositions: Int)
         -> (length: Int, reason: String, warnings: [String])
     {
         if let n = sentenceConfig.maxSeqLength {
             if n > maxPositions {
-                return (maxPositions, "max_position_embeddings of config.json (sentence_bert_config.json asks for \(n), more than the model has positions)",
-                        ["sentence_bert_config.json max_seq_length \(n) exceeds max_position_embeddings \(maxPositions); using \(maxPositions)"])
+                return (maxPositions, "the position table of config.json (sentence_bert_config.json asks for \(n), more than the model has positions)",
+                        ["sentence_bert_config.json max_seq_length \(n) exceeds the \(maxPositions) positions of config.json; using \(maxPositions)"])
             }
             return (n, "max_seq_length of sentence_bert_config.json, which sentence-transformers uses", [])
         }
         if let m = modelMaxLength, m < maxPositions {
             return (m, "model_max_length of tokenizer_config.json (no max_seq_length in sentence_bert_config.json)", [])
         }
-        return (maxPositions, "max_position_embeddings of config.json (no max_seq_length in sentence_bert_config.json)", [])
+        return (maxPositions, "the position table of config.json (no max_seq_length in sentence_bert_config.json)", [])
     }
 
     // MARK: Encoding

@@ -1,7 +1,7 @@
 import Foundation
 import StrictJSON
 
-/// What a sentence-transformers folder says beyond the BERT weights: the module
+/// What a sentence-transformers folder says beyond the encoder weights: the module
 /// pipeline (`modules.json`), the pooling (`1_Pooling/config.json`), the
 /// truncation length (`sentence_bert_config.json`) and the prompts
 /// (`config_sentence_transformers.json`).

@@ -1,14 +1,18 @@
 import StrictJSON
 
-/// A token matched verbatim in the raw text before normalization (Hugging Face's
-/// `added_tokens` with `normalized: false`), e.g. `[MASK]` or `[SEP]` typed by a user.
+/// A token of tokenizer.json's `added_tokens`: matched verbatim in the raw text before
+/// normalization (`normalized: false`, e.g. `[MASK]` or `[SEP]` typed by a user), or, with
+/// `normalized: true`, in the normalized text with its content normalized the same way
+/// (MPNet's `<unk>`, so that `<UNK>` typed is lowercased into it).
 public struct AddedToken: Sendable, Equatable {
     public var content: String
     public var id: Int32
+    public var normalized: Bool
 
-    public init(content: String, id: Int32) {
+    public init(content: String, id: Int32, normalized: Bool = false) {
         self.content = content
         self.id = id
+        self.normalized = normalized
     }
 }
 
@@ -69,6 +73,8 @@ public final class BertTokenizer: Tokenizer {
     let normalizer: BertNormalizer
     let wordPiece: WordPiece
     let matcher: AddedTokenMatcher
+    /// The `normalized: true` tokens, their content normalized; empty for nearly every model.
+    let normalizedMatcher: AddedTokenMatcher
     let addedStrings: [Int32: String]
 
     /// A tokenizer over `vocabulary`. Precondition: the unknown, classifier, separator and
@@ -99,7 +105,12 @@ public final class BertTokenizer: Tokenizer {
                 added.append(AddedToken(content: t, id: id))
             }
         }
-        matcher = AddedTokenMatcher(added)
+        matcher = AddedTokenMatcher(added.filter { !$0.normalized })
+        // added_vocabulary.rs `refresh_added_tokens`: a normalized token's pattern is its
+        // content run through the normalizer.
+        normalizedMatcher = AddedTokenMatcher(added.filter(\.normalized).map { [normalizer] t in
+            AddedToken(content: normalizer.normalize(t.content).text, id: t.id, normalized: true)
+        })
         var strings: [Int32: String] = [:]
         for t in added where vocabulary.token(for: t.id) == nil { strings[t.id] = t.content }
         addedStrings = strings
@@ -189,6 +200,7 @@ public final class BertTokenizer: Tokenizer {
     /// The streaming core. `utf8` must be valid UTF-8. Stops reading once at least `limit`
     /// tokens are out (they are the first tokens of the whole text; see ``tokensNeeded(_:)``).
     func tokenize(utf8 p: UnsafeBufferPointer<UInt8>, stopAfter limit: Int = Int.max) -> RawTokens {
+        if !normalizedMatcher.tokens.isEmpty { return tokenizeMatchingNormalized(utf8: p) }
         var builder = WordBuilder(wordPiece: wordPiece, flags: normalizer.tables.flags)
         builder.reserve(min(p.count, limit == Int.max ? p.count : limit * 8))
         let n = p.count
@@ -206,23 +218,111 @@ public final class BertTokenizer: Tokenizer {
                 scalarIndex += m.scalarCount
                 continue
             }
-            let c: UInt32
-            if b0 < 0x80 {
-                c = UInt32(b0); i += 1
-            } else if b0 < 0xE0 {
-                c = UInt32(b0 & 0x1F) << 6 | UInt32(p[i + 1] & 0x3F); i += 2
-            } else if b0 < 0xF0 {
-                c = UInt32(b0 & 0x0F) << 12 | UInt32(p[i + 1] & 0x3F) << 6 | UInt32(p[i + 2] & 0x3F); i += 3
-            } else {
-                c = UInt32(b0 & 0x07) << 18 | UInt32(p[i + 1] & 0x3F) << 12 | UInt32(p[i + 2] & 0x3F) << 6
-                    | UInt32(p[i + 3] & 0x3F)
-                i += 4
-            }
+            let (c, length) = decodeScalar(p, at: i)
+            i += length
             normalizer.normalize(c, origin: scalarIndex, into: &builder)
             scalarIndex += 1
         }
         builder.flush()
         return builder.out
+    }
+}
+
+extension BertTokenizer {
+    /// ``tokenize(utf8:stopAfter:)`` for a tokenizer with `normalized: true` added tokens, in the
+    /// reference's order (added_vocabulary.rs `extract_and_normalize`): split the raw text at the
+    /// raw added tokens, normalize each segment whole, split it at the normalized added tokens,
+    /// then pre-tokenize and WordPiece the rest. Not streaming: whole segments are normalized first.
+    func tokenizeMatchingNormalized(utf8 p: UnsafeBufferPointer<UInt8>) -> RawTokens {
+        var builder = WordBuilder(wordPiece: wordPiece, flags: normalizer.tables.flags)
+        var segment = NormalizedScalars()
+        var i = 0
+        var scalarIndex = 0
+        while i < p.count {
+            if matcher.firstBytes[Int(p[i])], let m = matcher.match(p, at: i) {
+                emitSegment(&segment, into: &builder)
+                builder.out.ids.append(m.id)
+                builder.out.starts.append(scalarIndex)
+                builder.out.ends.append(scalarIndex + m.scalarCount)
+                i += m.byteCount
+                scalarIndex += m.scalarCount
+                continue
+            }
+            let (c, length) = decodeScalar(p, at: i)
+            i += length
+            normalizer.normalize(c, origin: scalarIndex, into: &segment)
+            scalarIndex += 1
+        }
+        emitSegment(&segment, into: &builder)
+        builder.flush()
+        return builder.out
+    }
+
+    /// Feeds one normalized segment to `builder`, a normalized added token as itself.
+    private func emitSegment(_ segment: inout NormalizedScalars, into builder: inout WordBuilder) {
+        defer { segment = NormalizedScalars() }
+        guard !segment.scalars.isEmpty else { return }
+        var bytes: [UInt8] = []
+        var scalarAt: [Int] = []  // scalar index of each byte
+        for (k, s) in segment.scalars.enumerated() {
+            let before = bytes.count
+            appendUTF8(s, to: &bytes)
+            scalarAt += repeatElement(k, count: bytes.count - before)
+        }
+        bytes.withUnsafeBufferPointer { b in
+            var i = 0
+            while i < b.count {
+                let k = scalarAt[i]
+                if normalizedMatcher.firstBytes[Int(b[i])], let m = normalizedMatcher.match(b, at: i) {
+                    let last = scalarAt[i + m.byteCount - 1]
+                    builder.flush()
+                    builder.out.ids.append(m.id)
+                    builder.out.starts.append(segment.origins[k])
+                    builder.out.ends.append(segment.origins[last] + 1)
+                    i += m.byteCount
+                    continue
+                }
+                builder.accept(segment.scalars[k], origin: segment.origins[k])
+                i += 1
+                while i < b.count && scalarAt[i] == k { i += 1 }
+            }
+        }
+    }
+}
+
+/// Normalized scalars with the original scalar each came from.
+struct NormalizedScalars: NormalizedScalarSink {
+    var scalars: [UInt32] = []
+    var origins: [Int] = []
+
+    mutating func accept(_ scalar: UInt32, origin: Int) {
+        scalars.append(scalar)
+        origins.append(origin)
+    }
+}
+
+/// The scalar at byte `i` of valid UTF-8 and its length in bytes.
+@inline(__always)
+func decodeScalar(_ p: UnsafeBufferPointer<UInt8>, at i: Int) -> (UInt32, Int) {
+    let b0 = p[i]
+    if b0 < 0x80 { return (UInt32(b0), 1) }
+    if b0 < 0xE0 { return (UInt32(b0 & 0x1F) << 6 | UInt32(p[i + 1] & 0x3F), 2) }
+    if b0 < 0xF0 { return (UInt32(b0 & 0x0F) << 12 | UInt32(p[i + 1] & 0x3F) << 6 | UInt32(p[i + 2] & 0x3F), 3) }
+    return (UInt32(b0 & 0x07) << 18 | UInt32(p[i + 1] & 0x3F) << 12 | UInt32(p[i + 2] & 0x3F) << 6 | UInt32(p[i + 3] & 0x3F), 4)
+}
+
+/// Appends the UTF-8 encoding of scalar `s`.
+@inline(__always)
+func appendUTF8(_ s: UInt32, to bytes: inout [UInt8]) {
+    if s < 0x80 {
+        bytes.append(UInt8(s))
+    } else if s < 0x800 {
+        bytes.append(UInt8(0xC0 | s >> 6)); bytes.append(UInt8(0x80 | s & 0x3F))
+    } else if s < 0x10000 {
+        bytes.append(UInt8(0xE0 | s >> 12)); bytes.append(UInt8(0x80 | s >> 6 & 0x3F)); bytes.append(UInt8(0x80 | s & 0x3F))
+    } else {
+        bytes.append(UInt8(0xF0 | s >> 18)); bytes.append(UInt8(0x80 | s >> 12 & 0x3F))
+        bytes.append(UInt8(0x80 | s >> 6 & 0x3F)); bytes.append(UInt8(0x80 | s & 0x3F))
     }
 }
 
@@ -273,16 +373,7 @@ struct WordBuilder: NormalizedScalarSink {
         if origins.count > wordPiece.maxInputCharsPerWord { overlong = true; lastOrigin = origin; return }
         starts.append(bytes.count)
         origins.append(origin)
-        if s < 0x80 {
-            bytes.append(UInt8(s))
-        } else if s < 0x800 {
-            bytes.append(UInt8(0xC0 | s >> 6)); bytes.append(UInt8(0x80 | s & 0x3F))
-        } else if s < 0x10000 {
-            bytes.append(UInt8(0xE0 | s >> 12)); bytes.append(UInt8(0x80 | s >> 6 & 0x3F)); bytes.append(UInt8(0x80 | s & 0x3F))
-        } else {
-            bytes.append(UInt8(0xF0 | s >> 18)); bytes.append(UInt8(0x80 | s >> 12 & 0x3F))
-            bytes.append(UInt8(0x80 | s >> 6 & 0x3F)); bytes.append(UInt8(0x80 | s & 0x3F))
-        }
+        appendUTF8(s, to: &bytes)
     }
 
     mutating func flush() {

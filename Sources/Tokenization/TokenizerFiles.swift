@@ -207,11 +207,13 @@ private struct FolderLoader {
         // `BertNormalizer(clean_text=True, handle_chinese_chars=tokenize_chinese_chars,
         // strip_accents=strip_accents, lowercase=do_lower_case)` from its arguments (the
         // tokenizer_config.json values or the defaults) and only takes the vocabulary from
-        // tokenizer.json. DistilBertTokenizer subclasses it. Without a class name AutoTokenizer
-        // falls back to config.json's model_type, which must be "bert" for this runtime.
+        // tokenizer.json. DistilBertTokenizer subclasses it; MPNetTokenizer builds the same
+        // normalizer the same way (around a <s> … </s> template). Without a class name
+        // AutoTokenizer falls back to config.json's model_type.
         let rebuildsNormalizer: Bool
         switch tokenizerClass {
-        case nil, "BertTokenizer", "BertTokenizerFast", "DistilBertTokenizer", "DistilBertTokenizerFast":
+        case nil, "BertTokenizer", "BertTokenizerFast", "DistilBertTokenizer", "DistilBertTokenizerFast",
+             "MPNetTokenizer", "MPNetTokenizerFast":
             rebuildsNormalizer = true
         case "PreTrainedTokenizerFast", "TokenizersBackend":
             rebuildsNormalizer = false
@@ -219,7 +221,7 @@ private struct FolderLoader {
             // Another class may build its pipeline in code; the written tokenizer.json is the best
             // available description of it.
             rebuildsNormalizer = tokenizerJSON == nil
-            warnings.append("tokenizer_config.json tokenizer_class \(other) is not BertTokenizer; its tokenizer.json is used as written (ids may differ from transformers if that class rebuilds its pipeline)")
+            warnings.append("tokenizer_config.json tokenizer_class \(other) is not BertTokenizer, DistilBertTokenizer or MPNetTokenizer; its tokenizer.json is used as written (ids may differ from transformers if that class rebuilds its pipeline)")
         }
         if let config {
             try reading { () throws(JSONFieldError) in
@@ -396,21 +398,24 @@ private struct TokenizerJSON {
             throw .unsupportedComponent(path: file, component: "post_processor", type: postType)
         }
 
-        // added tokens: matched in raw text; only the plain kind is implemented.
+        // added tokens: matched in the raw text, or in the normalized text when `normalized`.
         for item in try reading({ () throws(JSONFieldError) in try root.optional("added_tokens")?.array() ?? [] }) {
-            let (o, content, id) = try reading { () throws(JSONFieldError) in
+            let (o, content, id, normalized) = try reading { () throws(JSONFieldError) in
                 let o = try item.object()
-                return (o, try o["content"].string(), try o["id"].int(in: 0...Int(Int32.max)))
+                // tokenizers' AddedToken default: normalized unless special.
+                let special = try o.optional("special")?.bool() ?? false
+                return (o, try o["content"].string(), try o["id"].int(in: 0...Int(Int32.max)),
+                        try o.optional("normalized")?.bool() ?? !special)
             }
             // lstrip and rstrip make the token take in the whitespace beside it, which the BERT
             // pre-tokenizer drops anyway: the ids are the same (MPNet's `<mask>` has lstrip).
-            for key in ["normalized", "single_word"] where o.object[key]?.boolValue == true {
-                throw .unsupportedComponent(path: file, component: "added token \(content.debugDescription)", type: "\(key): true")
+            if o.object["single_word"]?.boolValue == true {
+                throw .unsupportedComponent(path: file, component: "added token \(content.debugDescription)", type: "single_word: true")
             }
             if id < vocab.count, Array(vocab[id].utf8) != Array(content.utf8) {
                 throw .invalidField(o["content"].invalid("\(vocab[id].debugDescription), the token of id \(id) in model.vocab"))
             }
-            addedTokens.append(AddedToken(content: content, id: Int32(id)))
+            addedTokens.append(AddedToken(content: content, id: Int32(id), normalized: normalized))
         }
 
         if let tr = root.optional("truncation") {

@@ -53,9 +53,39 @@ import Testing
         #expect(text.contains(kind) && text.contains("absolute"))
     }
 
-    @Test func otherModelTypeRejected() {
-        let text = loadError(#"{"model_type": "roberta"}"#).map { "\($0)" } ?? ""
-        #expect(text.contains("roberta") && text.contains("bert"))
+    @Test func unknownModelTypeRejectedByName() {
+        let text = loadError(#"{"model_type": "electra"}"#).map { "\($0)" } ?? ""
+        #expect(text.contains("electra") && text.contains("xlm-roberta") && text.contains("mpnet") && text.contains("config.json"), "\(text)")
+    }
+
+    @Test func architectureOfAnotherTreeRejectedByName() throws {
+        let text = loadError(#"{"model_type": "bert", "architectures": ["NomicBertModel"]}"#).map { "\($0)" } ?? ""
+        #expect(text.contains("NomicBertModel") && text.contains("config.json"), "\(text)")
+        // The task-model classes of the family load.
+        #expect(try load(#"{"model_type": "xlm-roberta", "architectures": ["XLMRobertaForMaskedLM"]}"#).family == .roberta)
+        #expect(try load(#"{"model_type": "bert", "architectures": ["BertForMaskedLM"]}"#).family == .bert)
+    }
+
+    /// all-mpnet-base-v2's config.json: 514 positions after padding_idx 1 hold 512 tokens.
+    @Test func readsMPNetConfig() throws {
+        let c = try load(#"{"architectures": ["MPNetForMaskedLM"], "model_type": "mpnet", "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072, "hidden_act": "gelu", "layer_norm_eps": 1e-05, "max_position_embeddings": 514, "pad_token_id": 1, "relative_attention_num_buckets": 32, "vocab_size": 30527}"#)
+        #expect(c.family == .mpnet && c.firstPosition == 2 && c.maxSequenceLength == 512 && c.layerNormEps == 1e-5)
+        #expect(c.typeVocabSize == 0 && !c.family.hasTokenTypes && c.vocabSize == 30527)
+        // transformers computes 32 buckets whatever the config says: a smaller table cannot run.
+        let text = loadError(#"{"model_type": "mpnet", "relative_attention_num_buckets": 16}"#).map { "\($0)" } ?? ""
+        #expect(text.contains("relative_attention_num_buckets 16") && text.contains("32"), "\(text)")
+    }
+
+    /// DistilBERT's own keys (configuration_distilbert.py), and its fixed LayerNorm eps.
+    @Test func readsDistilBERTConfig() throws {
+        let c = try load(#"{"model_type": "distilbert", "dim": 48, "n_layers": 3, "n_heads": 6, "hidden_dim": 80, "activation": "relu", "max_position_embeddings": 64, "vocab_size": 100, "sinusoidal_pos_embds": true}"#)
+        #expect(c.family == .distilbert && c.hiddenSize == 48 && c.numHiddenLayers == 3 && c.numAttentionHeads == 6)
+        #expect(c.intermediateSize == 80 && c.hiddenAct == .relu && c.maxSequenceLength == 64 && c.layerNormEps == 1e-12)
+    }
+
+    @Test func robertaPaddingIndexMustFitThePositions() {
+        let text = loadError(#"{"model_type": "roberta", "pad_token_id": 600, "max_position_embeddings": 514, "vocab_size": 1000}"#).map { "\($0)" } ?? ""
+        #expect(text.contains("pad_token_id 600"), "\(text)")
     }
 
     @Test func headsMustDivideHidden() {

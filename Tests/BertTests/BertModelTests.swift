@@ -91,6 +91,27 @@ import TestSupport
         }
     }
 
+    /// Every family's fast pass against the padded reference, on sequences that contain the
+    /// padding id (RoBERTa and MPNet give it position padding_idx) and reach past MPNet's exact
+    /// buckets (distances 0-7 exact, logarithmic after).
+    @Test(arguments: EncoderFamily.allCases)
+    func everyFamilyMatchesPaddedReference(family: EncoderFamily) throws {
+        let c = try tinyConfig(family: family)
+        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 5)))
+        var withPadding = randomInput(length: 30, vocab: 50, seed: 21)
+        withPadding.ids[4] = 1
+        withPadding.ids[9] = 1
+        let batch = Self.batch + [withPadding]
+        let fast = try model.forward(batch)
+        let reference = try model.referenceForward(batch)
+        let diff = maxAbsDiff(fast.values, reference.values)
+        #expect(diff < 1e-4, "max abs diff \(diff)")
+        for t in 0..<fast.tokenCount {
+            let row = (t * 32)..<((t + 1) * 32)
+            #expect(cosine(fast.values[row], reference.values[row]) > 0.99999)
+        }
+    }
+
     @Test func sequenceAloneEqualsSequenceInBatch() throws {
         let c = try tinyConfig()
         let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))

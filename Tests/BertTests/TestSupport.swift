@@ -1,6 +1,6 @@
 // Test utilities: seeded random data, a dictionary TensorProvider, a tiny random BERT.
 import TestSupport
-import Bert
+@testable import Bert
 import Foundation
 import SafeTensors
 
@@ -27,8 +27,9 @@ func tinyConfig(_ act: HiddenActivation = .gelu) throws -> BertConfig {
                    layerNormEps: 1e-12)
 }
 
-/// Every tensor a BertModel checkpoint holds for `config` (keys composed by prefix), plus the
-/// extras real checkpoints carry (position_ids, pooler), filled with seeded random values.
+/// Every tensor a checkpoint of `config`'s family holds (keys composed by prefix, named as
+/// ``WeightNames`` says), plus the extras real checkpoints carry (position_ids, pooler), filled
+/// with seeded random values.
 func randomCheckpoint(_ c: BertConfig, seed: UInt64, prefix: String = "") -> [String: FloatTensor] {
     var g = SplitMix64(seed: seed)
     var out: [String: FloatTensor] = [:]
@@ -37,27 +38,35 @@ func randomCheckpoint(_ c: BertConfig, seed: UInt64, prefix: String = "") -> [St
         out[prefix + key] = FloatTensor(shape: shape, (0..<count).map { _ in center + Float.random(in: -spread...spread, using: &g) })
     }
     let h = c.hiddenSize, i = c.intermediateSize
+    let n = c.family.names
     func layerNorm(_ p: String) { put(p + ".weight", [h], around: 1, spread: 0.2); put(p + ".bias", [h], spread: 0.1) }
     func linear(_ p: String, _ inF: Int, _ outF: Int) {
         put(p + ".weight", [outF, inF], spread: 1 / Float(inF).squareRoot())
         put(p + ".bias", [outF], spread: 0.1)
     }
-    put("embeddings.word_embeddings.weight", [c.vocabSize, h])
-    put("embeddings.position_embeddings.weight", [c.maxPositionEmbeddings, h])
-    put("embeddings.token_type_embeddings.weight", [c.typeVocabSize, h])
-    layerNorm("embeddings.LayerNorm")
+    put(n.wordEmbeddings + ".weight", [c.vocabSize, h])
+    put(n.positionEmbeddings + ".weight", [c.maxPositionEmbeddings, h])
+    if let types = n.tokenTypeEmbeddings { put(types + ".weight", [c.typeVocabSize, h]) }
+    layerNorm(n.embeddingsLayerNorm)
     put("embeddings.position_ids", [1, c.maxPositionEmbeddings])
     for l in 0..<c.numHiddenLayers {
-        let p = "encoder.layer.\(l)."
-        for name in ["query", "key", "value"] { linear(p + "attention.self." + name, h, h) }
-        linear(p + "attention.output.dense", h, h)
-        layerNorm(p + "attention.output.LayerNorm")
-        linear(p + "intermediate.dense", h, i)
-        linear(p + "output.dense", i, h)
-        layerNorm(p + "output.LayerNorm")
+        let p = "\(n.layers).\(l)."
+        for name in [n.query, n.key, n.value, n.attentionOutput] { linear(p + name, h, h) }
+        layerNorm(p + n.attentionLayerNorm)
+        linear(p + n.intermediate, h, i)
+        linear(p + n.output, i, h)
+        layerNorm(p + n.outputLayerNorm)
     }
+    if let bias = n.relativeAttentionBias { put(bias + ".weight", [c.relativeAttentionNumBuckets, c.numAttentionHeads], spread: 2) }
     linear("pooler.dense", h, h)
     return out
+}
+
+/// ``tinyConfig()`` as `family` (positions after padding id 1 where the family counts so).
+func tinyConfig(family: EncoderFamily) throws -> BertConfig {
+    try BertConfig(vocabSize: 50, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4,
+                   intermediateSize: 64, maxPositionEmbeddings: 40, typeVocabSize: family.hasTokenTypes ? 2 : 0,
+                   layerNormEps: 1e-5, padTokenId: 1, family: family)
 }
 
 func randomInput(length: Int, vocab: Int, seed: UInt64, pair: Bool = false) -> BertInput {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import Bert
 @testable import SentenceEmbeddings
 
 @Suite struct VariantParityTests {
@@ -13,7 +14,7 @@ import TestSupport
         let folders = try FileManager.default.contentsOfDirectory(atPath: VariantFixtures.root.path)
             .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: VariantFixtures.root.appendingPathComponent($0).path, isDirectory: &d) && d.boolValue }
         #expect(Set(folders) == Set(VariantFixtures.manifest.variants.map(\.name)))
-        #expect(VariantFixtures.accepted.count == 44)
+        #expect(VariantFixtures.accepted.count == 51)
         #expect(VariantFixtures.refused.count == 3)
     }
 
@@ -50,10 +51,25 @@ import TestSupport
         }
     }
 
+    /// MPNet's relative-position buckets for every distance up to 600 either way, against
+    /// transformers' `relative_position_bucket` (float32 logs: a boundary distance such as 16,
+    /// 32 or 64 must land where PyTorch puts it).
+    @Test func mpnetBucketsMatchTransformers() throws {
+        let data = try Data(contentsOf: VariantFixtures.root.appendingPathComponent("manifest.json"))
+        let manifest = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let golden = try #require(manifest["mpnet_relative_position_buckets"] as? [String: Any])
+        let first = try #require(golden["first_relative_position"] as? Int)
+        let buckets = try #require(golden["buckets"] as? [Int])
+        #expect(buckets.count == 1201)
+        for (k, expected) in buckets.enumerated() {
+            #expect(relativePositionBucket(first + k) == expected, "relative position \(first + k)")
+        }
+    }
+
     @Test(arguments: VariantFixtures.refused)
     func unsupportedCheckpointIsRefusedByName(_ name: String) throws {
         // What each refusal must name: the unsupported value from the folder's config.json.
-        let culprit = ["refused_relative_key": "relative_key", "refused_distilbert": "distilbert", "refused_roberta": "roberta"][name]
+        let culprit = ["refused_relative_key": "relative_key", "refused_electra": "electra", "refused_architecture": "NomicBertModel"][name]
         let word = try #require(culprit, "no expectation for \(name)")
         do {
             _ = try SentenceEncoder(contentsOf: VariantFixtures.root.appendingPathComponent(name))
