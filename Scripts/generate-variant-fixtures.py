@@ -124,7 +124,7 @@ def V(name, exercises, **kw):
              pooling="mean", pooling_legacy=False, include_prompt=True, dense=[], normalize=False,
              prompts=None, default_prompt_name=None, truncate_dim=None, dtype=None, edits=[], cases=None,
              texts_extra=[], refused=None, same_as_in_memory=True, expect_max_seq=None,
-             layout="legacy", family="bert")
+             layout="legacy", family="bert", tokenizer="wordpiece")
     d.update(kw)
     return d
 
@@ -231,6 +231,11 @@ VARIANTS = [
       family="roberta", texts_extra=["a [PAD] inside [PAD] the text"]),
     V("family_xlm_roberta_prefix", "model_type xlm-roberta, XLMRobertaForMaskedLM keys (roberta. prefix plus lm_head), mean pooling, Normalize",
       family="xlm-roberta", normalize=True, edits=["family_prefix"]),
+    V("family_xlm_roberta_unigram_e5", "XLM-RoBERTa body with a SentencePiece Unigram tokenizer (XLMRobertaTokenizer), CLS pooling, Normalize and 'query: '/'passage: ' prompts: the multilingual-e5 pattern",
+      family="xlm-roberta", tokenizer="unigram", pooling="cls", normalize=True, prompts=PROMPTS,
+      cases=[dict(name="no_prompt"), dict(name="query", prompt_name="query"), dict(name="passage", prompt_name="passage")]),
+    V("family_bert_unigram", "BERT body with a SentencePiece Unigram tokenizer (XLMRobertaTokenizer, <s> … </s>), mean pooling: the paraphrase-multilingual-MiniLM-L12-v2 pattern",
+      family="bert", tokenizer="unigram"),
     # --- refused ---
     V("refused_relative_key", "position_embedding_type relative_key (with distance_embedding tensors)",
       edits=["relative_key"],
@@ -302,7 +307,20 @@ def legacy_pooling(d, modes):
 MPNET_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]  # all-mpnet-base-v2's ids 0-3; <mask> is the last id
 
 
-def family_vocab(family, vocab):
+# The SentencePiece Unigram tokenizer Scripts/generate-unigram-fixtures.py trains (402 pieces, XLM-R
+# layout: <s> <pad> </s> <unk> first, <mask> last), for the multilingual patterns.
+UNIGRAM_FOLDER = os.path.join(ROOT, "Tests", "TokenizationTests", "Goldens", "unigram", "xlmr")
+
+
+def unigram_vocab():
+    with open(os.path.join(UNIGRAM_FOLDER, "tokenizer.json"), encoding="utf-8") as f:
+        pieces = json.load(f)["model"]["vocab"]
+    return {piece: i for i, (piece, _) in enumerate(pieces)}
+
+
+def family_vocab(family, vocab, tokenizer="wordpiece"):
+    if tokenizer == "unigram":
+        return unigram_vocab()
     if family != "mpnet":
         return vocab
     tokens = MPNET_SPECIALS + [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])] + ["<mask>"]
@@ -312,16 +330,18 @@ def family_vocab(family, vocab):
 def family_body(family, vocab, config):
     """(model, config) of a tiny randomly initialised encoder of `family`, sized like BASE_CONFIG."""
     c = {**BASE_CONFIG, **config}
+    # The padding and sentence-boundary ids of the vocabulary: WordPiece [PAD] [CLS] [SEP], or <pad> <s> </s>.
+    pad, bos, eos = (vocab["<pad>"], vocab["<s>"], vocab["</s>"]) if "<pad>" in vocab else (vocab["[PAD]"], vocab["[CLS]"], vocab["[SEP]"])
     if family == "bert":
-        cfg = BertConfig(vocab_size=len(vocab), pad_token_id=0, **c)
+        cfg = BertConfig(vocab_size=len(vocab), pad_token_id=pad, **c)
         return BertModel(cfg, add_pooling_layer=True), cfg
     if family in ("roberta", "xlm-roberta"):
         from transformers import RobertaConfig, RobertaModel, XLMRobertaConfig, XLMRobertaModel
         Config, Model = (RobertaConfig, RobertaModel) if family == "roberta" else (XLMRobertaConfig, XLMRobertaModel)
         c.update(type_vocab_size=1, layer_norm_eps=1e-5)
-        # pad_token_id 0 is the WordPiece vocabulary's [PAD]: positions start at 1.
-        c["max_position_embeddings"] = c["max_position_embeddings"] + 2
-        cfg = Config(vocab_size=len(vocab), pad_token_id=0, bos_token_id=vocab["[CLS]"], eos_token_id=vocab["[SEP]"], **c)
+        # Positions start at pad_token_id + 1: the table holds max_position_embeddings - pad - 1 tokens.
+        c["max_position_embeddings"] = c["max_position_embeddings"] + pad + 1
+        cfg = Config(vocab_size=len(vocab), pad_token_id=pad, bos_token_id=bos, eos_token_id=eos, **c)
         return Model(cfg, add_pooling_layer=True), cfg
     if family == "mpnet":
         from transformers import MPNetConfig, MPNetModel
@@ -351,13 +371,19 @@ def family_tokenizer(family, vocab, tok_kw):
 
 def build_variant(v, vocab, work):
     gen = torch.Generator().manual_seed(seed_of(v["name"]))
-    vocab = family_vocab(v["family"], vocab)
+    vocab = family_vocab(v["family"], vocab, v["tokenizer"])
     bert, cfg = family_body(v["family"], vocab, v["config"])
     init_weights(bert, gen)
     hf = os.path.join(work, "hf")
     bert.save_pretrained(hf)
-    tok_kw = {"do_lower_case": True, **v["tok"]}
-    tok = family_tokenizer(v["family"], vocab, tok_kw)
+    if v["tokenizer"] == "unigram":
+        for name in ("tokenizer.json", "tokenizer_config.json"):
+            shutil.copy(os.path.join(UNIGRAM_FOLDER, name), os.path.join(hf, name))
+        from transformers import AutoTokenizer
+        tok = AutoTokenizer.from_pretrained(hf)
+    else:
+        tok_kw = {"do_lower_case": True, **v["tok"]}
+        tok = family_tokenizer(v["family"], vocab, tok_kw)
     assert len(tok) == len(vocab), (v["name"], len(tok), len(vocab))  # the tokenizer holds the full vocabulary
     tok.save_pretrained(hf)
 
@@ -640,7 +666,7 @@ def generate():
             st, cfg = build_variant(v, vocab, work)
             out = os.path.join(FIXTURES, v["name"])
             st.save(out, create_model_card=False)
-            if not os.path.exists(os.path.join(out, "vocab.txt")):
+            if v["tokenizer"] == "wordpiece" and not os.path.exists(os.path.join(out, "vocab.txt")):
                 # transformers 5 saves only tokenizer.json
                 write_vocab_txt(os.path.join(out, "vocab.txt"), family_vocab(v["family"], vocab))
             post_edit(v, out, vocab, cfg, os.path.join(work, "hf"))
