@@ -1,3 +1,5 @@
+import Foundation
+
 /// SentencePiece's Unigram model (tokenizers/src/models/unigram/model.rs, `encode_optimized`,
 /// itself google/sentencepiece unigram_model.cc): the segmentation of a word into vocabulary
 /// pieces with the highest sum of piece scores (log probabilities), by Viterbi over char positions.
@@ -33,7 +35,25 @@ public struct UnigramModel: TokenizerModel {
         var minScore = Double.infinity
         for s in scores where s < minScore { minScore = s }
         unknownScore = minScore - 10
-        trie = ByteTrie(keys: pieces.map { Array($0.utf8) })
+        trie = ByteTrie(keys: pieces)
+        byteIDs = Self.byteIDs(trie, byteFallback)
+    }
+
+    /// `model` with another unknown id and byte-fallback setting, its trie reused: what a
+    /// tokenizer class that overrides them (XLMRobertaTokenizer) runs, without building the
+    /// trie of a 250k vocabulary twice.
+    public init(_ model: UnigramModel, unknownID: Int32, byteFallback: Bool) {
+        pieces = model.pieces
+        scores = model.scores
+        self.unknownID = unknownID
+        self.byteFallback = byteFallback
+        unknownScore = model.unknownScore
+        trie = model.trie
+        byteIDs = Self.byteIDs(trie, byteFallback)
+    }
+
+    /// The ids of the `<0xNN>` pieces, -1 when absent (all -1 without byte fallback).
+    private static func byteIDs(_ trie: ByteTrie, _ byteFallback: Bool) -> [Int32] {
         var bytes = [Int32](repeating: -1, count: 256)
         if byteFallback {
             for b in 0..<256 {
@@ -41,7 +61,7 @@ public struct UnigramModel: TokenizerModel {
                 bytes[b] = trie.lookup(Array("<0x\(hex.count == 1 ? "0" + hex : hex)>".utf8)) ?? -1
             }
         }
-        byteIDs = bytes
+        return bytes
     }
 
     public var vocabularyCount: Int { pieces.count }
@@ -149,27 +169,47 @@ struct ByteTrie: Sendable {
     /// The root's children by byte (-1 none): every search starts there, and the root has the most.
     private var root = [Int32](repeating: -1, count: 256)
 
-    /// `keys[i]` gets id `i`; a repeated key keeps the last id, as `token_to_ids.insert` in
-    /// vocabulary order does.
-    init(keys: [[UInt8]]) {
-        let order = keys.indices.sorted { a, b in
-            keys[a].lexicographicallyPrecedes(keys[b]) || (keys[a] == keys[b] && a < b)
+    /// `keys[i]` (as UTF-8) gets id `i`; a repeated key keeps the last id, as `token_to_ids.insert`
+    /// in vocabulary order does.
+    ///
+    /// The keys go into one flat byte buffer and are sorted by index with `memcmp`: for a
+    /// 250k-piece vocabulary, sorting arrays of arrays (a retain and a generic comparison per
+    /// step) took most of the tokenizer's load time.
+    init(keys: [String]) {
+        var flat: [UInt8] = []
+        var start: [Int] = []
+        start.reserveCapacity(keys.count + 1)
+        for k in keys {
+            start.append(flat.count)
+            flat.append(contentsOf: k.utf8)
+        }
+        start.append(flat.count)
+        let order: [Int] = flat.withUnsafeBufferPointer { f in
+            let base = f.baseAddress ?? UnsafePointer(bitPattern: 1)!
+            return keys.indices.sorted { a, b in
+                let la = start[a + 1] - start[a], lb = start[b + 1] - start[b]
+                let c = memcmp(base + start[a], base + start[b], min(la, lb))
+                if c != 0 { return c < 0 }
+                return la != lb ? la < lb : a < b
+            }
         }
         // Breadth first: (node, sorted range whose keys share the node's prefix, depth).
         var queue: [(node: Int, lo: Int, hi: Int, depth: Int)] = [(0, 0, order.count, 0)]
         var head = 0
+        func length(_ k: Int) -> Int { start[k + 1] - start[k] }
+        func byte(_ k: Int, _ depth: Int) -> UInt8 { flat[start[k] + depth] }
         while head < queue.count {
             let (node, lo, hi, depth) = queue[head]
             head += 1
             var i = lo
             // Keys that end here come first in sorted order; the last of equal ones wins.
-            while i < hi && keys[order[i]].count == depth { ids[node] = Int32(order[i]); i += 1 }
+            while i < hi && length(order[i]) == depth { ids[node] = Int32(order[i]); i += 1 }
             firstChild[node] = Int32(ids.count)
             var children = 0
             while i < hi {
-                let b = keys[order[i]][depth]
+                let b = byte(order[i], depth)
                 var j = i + 1
-                while j < hi && keys[order[j]][depth] == b { j += 1 }
+                while j < hi && byte(order[j], depth) == b { j += 1 }
                 let child = ids.count
                 firstChild.append(0); childCount.append(0); label.append(b); ids.append(-1)
                 if node == 0 { root[Int(b)] = Int32(child) }

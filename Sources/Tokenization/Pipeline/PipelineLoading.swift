@@ -89,7 +89,7 @@ extension PipelineTokenizer {
             if parsed.unknownID != 3 || parsed.byteFallback {
                 warnings.append("tokenizer.json model has unk_id \(parsed.unknownID), byte_fallback \(parsed.byteFallback) but \(cls) in transformers 5 uses unk_id 3, byte_fallback false; using those")
             }
-            model = UnigramModel(pieces: parsed.pieces, scores: parsed.scores, unknownID: 3, byteFallback: false)
+            model = UnigramModel(parsed, unknownID: 3, byteFallback: false)
             stageNames = "normalizer \(kept), pre-tokenizer \(rebuilt) (\(cls) as transformers 5 rebuilds it)"
         } else {
             normalizer = try normalizerObject.map { o throws(TokenizationError) in try StageRegistry.normalizer(o) }
