@@ -2,10 +2,10 @@
 import PackageDescription
 
 // Dependencies point one way:
-//   EncoderCLI -> {EncoderServer, FileEmbedding} -> SentenceEmbeddings -> {Bert, Tokenization};  FileEmbedding -> CZlib (.gz inputs)
+//   EncoderCLI -> {EncoderServer, FileEmbedding} -> SentenceEmbeddings -> {TransformerEncoder, Tokenization};  FileEmbedding -> CZlib (.gz inputs)
 //   (EncoderServer is the only target importing a server framework: Hummingbird)
 //   EncoderServer -> RequestDecoding -> StrictJSON (request bodies, framework-free so it fuzzes alone)
-//   Bert -> {Kernels, SafeTensors, StrictJSON};  Kernels -> {COpenBLAS, CSmallGemm}
+//   TransformerEncoder -> {Kernels, SafeTensors, StrictJSON};  Kernels -> {COpenBLAS, CSmallGemm}
 // SafeTensors, Tokenization and StrictJSON are leaves that build and test without BLAS.
 let package = Package(
     name: "swift-sentence-encoder",
@@ -39,8 +39,8 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["COpenBLAS", "CSmallGemm"]),
         .target(name: "SafeTensors", dependencies: ["StrictJSON"]),
         .target(name: "Tokenization", dependencies: ["StrictJSON"]),
-        .target(name: "Bert", dependencies: ["Kernels", "SafeTensors", "StrictJSON"]),
-        .target(name: "SentenceEmbeddings", dependencies: ["Bert", "Tokenization", "SafeTensors", "StrictJSON"]),
+        .target(name: "TransformerEncoder", dependencies: ["Kernels", "SafeTensors", "StrictJSON"]),
+        .target(name: "SentenceEmbeddings", dependencies: ["TransformerEncoder", "Tokenization", "SafeTensors", "StrictJSON"]),
         // Files in, embedding files out: streaming, resumable, sharded (the engine of `encoder run --input`).
         .target(name: "FileEmbedding", dependencies: ["SentenceEmbeddings", "Tokenization", "StrictJSON", "CZlib"]),
         // The embedding request bodies, decoded without a server framework (fuzzed on its own).
@@ -78,7 +78,7 @@ let package = Package(
         // fuzzer and address sanitizers; a normal build makes replay tools that run files through them).
         .target(name: "FuzzSupport"),
         .executableTarget(name: "FuzzSafeTensors", dependencies: ["FuzzSupport", "SafeTensors"]),
-        .executableTarget(name: "FuzzJSON", dependencies: ["FuzzSupport", "StrictJSON", "Bert", "Tokenization", "SentenceEmbeddings"]),
+        .executableTarget(name: "FuzzJSON", dependencies: ["FuzzSupport", "StrictJSON", "TransformerEncoder", "Tokenization", "SentenceEmbeddings"]),
         .executableTarget(name: "FuzzTokenizer", dependencies: ["FuzzSupport", "Tokenization"]),
         .executableTarget(name: "FuzzHTTP", dependencies: ["FuzzSupport", "RequestDecoding"]),
         // Shared by the test targets (a seeded generator); not part of any product.
@@ -87,8 +87,8 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["TestSupport", "Kernels"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["TestSupport", "SafeTensors"]),
         .testTarget(name: "TokenizationTests", dependencies: ["TestSupport", "Tokenization", "StrictJSON"], resources: [.copy("Goldens")]),
-        .testTarget(name: "BertTests", dependencies: ["TestSupport", "Bert"], resources: [.copy("Goldens")]),
-        .testTarget(name: "SentenceEmbeddingsTests", dependencies: ["TestSupport", "SentenceEmbeddings", "Bert", "Tokenization"],
+        .testTarget(name: "TransformerEncoderTests", dependencies: ["TestSupport", "TransformerEncoder"], resources: [.copy("Goldens")]),
+        .testTarget(name: "SentenceEmbeddingsTests", dependencies: ["TestSupport", "SentenceEmbeddings", "TransformerEncoder", "Tokenization"],
                     exclude: ["Fixtures"], resources: [.copy("Goldens")]),
         .testTarget(name: "FileEmbeddingTests", dependencies: ["FileEmbedding", "SentenceEmbeddings", "TestSupport"]),
         .testTarget(name: "EncoderCLITests", dependencies: ["EncoderCLI", "SentenceEmbeddings", "SafeTensors", "TestSupport"]),

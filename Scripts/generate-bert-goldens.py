@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes Tests/BertTests/Goldens/minilm-last-hidden-state.{json,f32}.
+"""Writes Tests/TransformerEncoderTests/Goldens/minilm-last-hidden-state.{json,f32}.
 
 Reference: transformers' BertModel (eager attention, float32, eval mode) on the
 checkpoint in Models/all-MiniLM-L6-v2, each sequence run alone (batch of 1, no padding).
@@ -26,7 +26,7 @@ from transformers import BertModel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODEL = os.path.join(ROOT, "Models", "all-MiniLM-L6-v2")
-OUT = os.path.join(ROOT, "Tests", "BertTests", "Goldens")
+OUT = os.path.join(ROOT, "Tests", "TransformerEncoderTests", "Goldens")
 
 # (first segment, optional second segment). Short, long, unicode, and a pair (type ids 1).
 INPUTS = [

@@ -22,7 +22,7 @@ struct InspectCommand: ReportingCommand {
     }
 
     static func summary(of encoder: SentenceEncoder) -> [(String, String)] {
-        let c = encoder.bertConfig
+        let c = encoder.encoderConfig
         let checkpoint = encoder.checkpoint
         var rows: [(String, String)] = []
         rows.append(("Model", encoder.folder.path))

@@ -1,4 +1,4 @@
-import Bert
+import TransformerEncoder
 import Foundation
 import FuzzSupport
 import SentenceEmbeddings
@@ -14,7 +14,7 @@ import Tokenization
 
 /// (file inside the folder, loader) for selectors 1...; selector 0 is the parser alone.
 let files: [(String, @Sendable (URL) throws -> Void)] = [
-    ("config.json", { _ = try BertConfig.load(from: $0.appendingPathComponent("config.json")) }),
+    ("config.json", { _ = try EncoderConfig.load(from: $0.appendingPathComponent("config.json")) }),
     ("tokenizer.json", { _ = try BertTokenizer(folder: $0) }),
     ("tokenizer_config.json", { _ = try BertTokenizer(folder: $0) }),
     ("special_tokens_map.json", { _ = try BertTokenizer(folder: $0) }),

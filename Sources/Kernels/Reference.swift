@@ -1,6 +1,6 @@
 // Naive scalar references for every fast kernel: plain loops over [rows x cols]
 // row-major arrays, the C library's expf/erff/tanhf, written to be obviously right.
-// KernelsTests compares each fast kernel against these on odd shapes; the Bert
+// KernelsTests compares each fast kernel against these on odd shapes; the TransformerEncoder
 // module's reference forward pass is built from them.
 import Foundation
 

@@ -3,8 +3,8 @@
 // one thread: independent single-threaded workers outrun OpenBLAS's own threads on large
 // GEMMs, and do not collapse when another process competes for the cores (Scripts/BENCHMARKS.md).
 // With fewer batches than workers, the spare workers share each forward pass instead
-// (BertModel.forward(_:scratch:threads:)), so one interactive text uses every thread too.
-import Bert
+// (EncoderModel.forward(_:scratch:threads:)), so one interactive text uses every thread too.
+import TransformerEncoder
 import Dispatch
 import Foundation
 import Tokenization
@@ -49,7 +49,7 @@ private final class WorkQueue: @unchecked Sendable {
     private let lock = NSLock()
     private var next = 0
     private let count: Int
-    private(set) var error: BertError?
+    private(set) var error: EncoderError?
 
     init(count: Int) { self.count = count }
 
@@ -62,13 +62,13 @@ private final class WorkQueue: @unchecked Sendable {
         return next - 1
     }
 
-    func fail(_ e: BertError) {
+    func fail(_ e: EncoderError) {
         lock.lock()
         defer { lock.unlock() }
         if error == nil { error = e }
     }
 
-    var firstError: BertError? {
+    var firstError: EncoderError? {
         lock.lock()
         defer { lock.unlock() }
         return error
@@ -79,18 +79,18 @@ private final class WorkQueue: @unchecked Sendable {
 /// workspace for every request. At most `limit` are kept (one per worker).
 final class ScratchPool: @unchecked Sendable {
     private let lock = NSLock()
-    private var free: [BertScratch] = []
+    private var free: [EncoderScratch] = []
     private let limit: Int
 
     init(limit: Int) { self.limit = limit }
 
-    func take() -> BertScratch {
+    func take() -> EncoderScratch {
         lock.lock()
         defer { lock.unlock() }
-        return free.popLast() ?? BertScratch()
+        return free.popLast() ?? EncoderScratch()
     }
 
-    func give(_ scratch: BertScratch) {
+    func give(_ scratch: EncoderScratch) {
         lock.lock()
         defer { lock.unlock() }
         if free.count < limit { free.append(scratch) }
@@ -119,7 +119,7 @@ extension SentenceEncoder {
     /// Forward passes and pooling for `embed(_:)`: fills `values` [count x pooling.outputDimension]
     /// with pooled (not yet post-processed) vectors, sequence `i`'s first `poolingSkips[i]` rows
     /// left out of pooling.
-    func embedBatches(_ encodings: [Encoding], poolingSkips: [Int], into values: inout [Float]) throws(BertError) {
+    func embedBatches(_ encodings: [Encoding], poolingSkips: [Int], into values: inout [Float]) throws(EncoderError) {
         let d = pooling.outputDimension
         let plan = BatchPlan.make(lengths: encodings.map(\.ids.count), maxBatchTokens: options.maxBatchTokens,
                                   workers: options.threads)
@@ -135,9 +135,9 @@ extension SentenceEncoder {
                 defer { scratchPool.give(scratch) }
                 while let b = queue.take() {
                     let members = plan.batches[b]
-                    let inputs = members.map { BertInput(ids: encodings[$0].ids, typeIds: encodings[$0].typeIds) }
-                    let hidden: BertHiddenStates
-                    do throws(BertError) { hidden = try model.forward(inputs, scratch: scratch, threads: threadsPerForward) } catch {
+                    let inputs = members.map { TokenSequence(ids: encodings[$0].ids, typeIds: encodings[$0].typeIds) }
+                    let hidden: HiddenStates
+                    do throws(EncoderError) { hidden = try model.forward(inputs, scratch: scratch, threads: threadsPerForward) } catch {
                         queue.fail(error)
                         return
                     }

@@ -30,7 +30,7 @@ public struct TokenizedInput: Sendable, Equatable {
 
 extension SentenceEncoder {
     /// Token ids must be below this: the vocabulary's size, capped by the embedding matrix's rows.
-    public var vocabularySize: Int { Swift.min(tokenizer.vocabularySize, bertConfig.vocabSize) }
+    public var vocabularySize: Int { Swift.min(tokenizer.vocabularySize, encoderConfig.vocabSize) }
 
     /// `input` tokenized as the model will see it under `prepared`: the prompt joined to a text,
     /// then the truncation policy applied.

@@ -1,4 +1,4 @@
-import Bert
+import TransformerEncoder
 import SafeTensors
 import StrictJSON
 import Tokenization
@@ -24,9 +24,9 @@ public enum SentenceEmbeddingsError: Error, CustomStringConvertible, Sendable {
     /// The checkpoint file is malformed.
     case checkpoint(SafeTensorsError)
     /// The encoder configuration is wrong or unsupported, or an input cannot be run.
-    case model(BertError)
+    case model(EncoderError)
     /// The checkpoint's tensors do not fit the configuration (missing, misshapen, unreadable).
-    case weights(file: String, BertError)
+    case weights(file: String, EncoderError)
     /// The tokenizer files are wrong or unsupported.
     case tokenizer(TokenizationError)
     /// A prompt name that is not among the model's prompts.

@@ -1,4 +1,4 @@
-import Bert
+import TransformerEncoder
 import Foundation
 import SafeTensors
 import Tokenization
@@ -38,7 +38,7 @@ public final class SentenceEncoder: Sendable {
     /// The checkpoint the weights come from.
     public let checkpoint: SafeTensorsFile
     /// The BERT architecture from `config.json`.
-    public let bertConfig: BertConfig
+    public let encoderConfig: EncoderConfig
     /// Pooling, normalization, truncation and prompts from the sentence-transformers files.
     public let sentenceConfig: SentenceTransformersConfig
     /// The tokenizer `tokenizer.json` (or `vocab.txt`) describes.
@@ -50,7 +50,7 @@ public final class SentenceEncoder: Sendable {
     /// Things in the folder that disagree or look wrong but do not stop loading.
     public let warnings: [String]
     public let options: Options
-    let model: BertModel
+    let model: EncoderModel
     let scratchPool: ScratchPool
     /// The modules after Pooling (Dense with its weights, Normalize), in modules.json order.
     let outputLayers: [OutputLayer]
@@ -75,21 +75,21 @@ public final class SentenceEncoder: Sendable {
         self.options = options
         precondition(options.threads >= 1 && options.maxBatchTokens >= 1, "SentenceEncoder.Options: threads and maxBatchTokens must be at least 1")
         scratchPool = ScratchPool(limit: options.threads)
-        if options.threads > 1 { BertModel.setBLASThreadCount(1) }
+        if options.threads > 1 { EncoderModel.setBLASThreadCount(1) }
         var warnings: [String] = []
 
         let configURL = folder.appendingPathComponent("config.json")
-        do { bertConfig = try BertConfig.load(from: configURL) } catch { throw .model(error) }
+        do { encoderConfig = try EncoderConfig.load(from: configURL) } catch { throw .model(error) }
         sentenceConfig = try SentenceTransformersConfig.load(folder: folder)
         do { checkpoint = try SafeTensorsFile(contentsOf: weightsURL) } catch { throw .checkpoint(error) }
-        do { model = try BertModel(config: bertConfig, weights: checkpoint) } catch { throw .weights(file: weightsURL.path, error) }
+        do { model = try EncoderModel(config: encoderConfig, weights: checkpoint) } catch { throw .weights(file: weightsURL.path, error) }
         // sentence-transformers' do_lower_case puts a Lowercase normalizer in front of the
         // tokenizer's own (Transformer.__init__), after the raw-text split of special tokens.
         do throws(TokenizationError) {
             // A vocabulary larger than the embedding matrix (vocab_size, checked against the
             // weights above) cannot belong to these weights: refused while loading, before a
             // 10-million-line vocab.txt is read.
-            let loaded = try loadTokenizer(folder: folder, maxVocabularySize: bertConfig.vocabSize)
+            let loaded = try loadTokenizer(folder: folder, maxVocabularySize: encoderConfig.vocabSize)
             tokenizer = sentenceConfig.doLowerCase ? loaded.lowercasingFirst() : loaded
         } catch .vocabularyTooLarge(let path, let found, let limit) {
             throw .invalidConfig(
@@ -102,15 +102,15 @@ public final class SentenceEncoder: Sendable {
             warnings.append("config_sentence_transformers.json truncate_dim \(t) is more than the \(sentenceConfig.outputDimension) values the model produces; embeddings keep all \(sentenceConfig.outputDimension)")
         }
 
-        if sentenceConfig.pooling.tokenDimension != bertConfig.hiddenSize {
+        if sentenceConfig.pooling.tokenDimension != encoderConfig.hiddenSize {
             throw .invalidConfig(
                 file: folder.appendingPathComponent("1_Pooling/config.json").path,
-                reason: "word_embedding_dimension is \(sentenceConfig.pooling.tokenDimension) but config.json's hidden_size is \(bertConfig.hiddenSize)")
+                reason: "word_embedding_dimension is \(sentenceConfig.pooling.tokenDimension) but config.json's hidden_size is \(encoderConfig.hiddenSize)")
         }
 
         let resolved = Self.resolveMaxLength(
             sentenceConfig: sentenceConfig, modelMaxLength: tokenizer.modelMaxLength,
-            maxPositions: bertConfig.maxSequenceLength)
+            maxPositions: encoderConfig.maxSequenceLength)
         maxSequenceLength = resolved.length
         maxSequenceLengthReason = resolved.reason
         warnings += resolved.warnings

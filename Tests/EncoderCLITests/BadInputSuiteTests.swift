@@ -13,7 +13,7 @@ import Glibc
 /// problem, and that no output file and no hidden `.partial`/checkpoint is left behind.
 ///
 /// Where each case is tested (S = Tests/SafeTensorsTests, T = Tests/TokenizationTests,
-/// B = Tests/BertTests, E = Tests/SentenceEmbeddingsTests, C = Tests/EncoderCLITests,
+/// B = Tests/TransformerEncoderTests, E = Tests/SentenceEmbeddingsTests, C = Tests/EncoderCLITests,
 /// H = Tests/EncoderServerTests; "this file" = BadInputSuiteTests):
 ///
 /// | #      | Input                                   | Library test                                   | Through the CLI                                   |
@@ -30,7 +30,7 @@ import Glibc
 /// | 40, 41 | extra tensors, mixed dtypes             | E (unusedTensors), S case41                    | n/a (accepted)                                    |
 /// | 42     | sharded index                           | n/a: single-file checkpoints only              | n/a                                               |
 /// | 43     | file truncated while mapped             | S FileSystemTests.case43_copyMode...           | n/a                                               |
-/// | 44-51  | config.json / ST configs                | B BertConfigTests, E ConfigTests               | C BadModelTests.badConfigsAreRefusedNamingTheValue|
+/// | 44-51  | config.json / ST configs                | B EncoderConfigTests, E ConfigTests               | C BadModelTests.badConfigsAreRefusedNamingTheValue|
 /// | 52     | tokenizer_config.json missing           | T LoadingTests.withoutAConfig...               | n/a (documented default)                          |
 /// | 53     | invalid UTF-8 in vocab                  | T LoadingTests.vocabErrorsNameTheLine          | C BadModelTests.badTokenizerFilesAreRefused       |
 /// | 54, 55 | CRLF, BOM in vocab                      | T LoadingTests.vocabTxtWithCRLFAndBOM          | n/a (accepted)                                    |

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-import Bert
+import TransformerEncoder
 @testable import SentenceEmbeddings
 
 @Suite struct VariantParityTests {

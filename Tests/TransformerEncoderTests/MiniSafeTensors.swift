@@ -1,7 +1,7 @@
 // A minimal, test-only safetensors reader (F32 only) used to feed the real checkpoint to
-// BertModel while the validating SafeTensors reader is developed separately. It trusts
+// EncoderModel while the validating SafeTensors reader is developed separately. It trusts
 // the file more than production code may: it is a test utility, not a loader.
-import Bert
+import TransformerEncoder
 import Foundation
 import SafeTensors
 

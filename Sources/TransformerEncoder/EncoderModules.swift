@@ -1,4 +1,4 @@
-// One type per Hugging Face module of BertModel, ported from
+// One type per Hugging Face module of EncoderModel, ported from
 // https://github.com/huggingface/transformers/blob/v5.24.0/src/transformers/models/bert/modeling_bert.py
 // (line numbers below refer to that file; dropout is the identity at inference). The other
 // families run the same modules; EncoderFamily.swift holds their differences.
@@ -35,13 +35,13 @@ struct Workspace: @unchecked Sendable {
     static let ffnChunk = 256
 
     /// Float counts of the regions, in order: qkv/intermediate, context, attention, scores.
-    static func sizes(tokens n: Int, maxLength: Int, threads: Int, config: BertConfig) -> [Int] {
+    static func sizes(tokens n: Int, maxLength: Int, threads: Int, config: EncoderConfig) -> [Int] {
         let h = config.hiddenSize, i = config.intermediateSize
         let c = min(n, ffnChunk)
         return [max(n * 3 * h, c * i), n * h, n * h, threads * maxLength * maxLength]
     }
 
-    init(block: UnsafeMutableBufferPointer<Float>, tokens n: Int, maxLength: Int, team: ThreadTeam?, config: BertConfig) {
+    init(block: UnsafeMutableBufferPointer<Float>, tokens n: Int, maxLength: Int, team: ThreadTeam?, config: EncoderConfig) {
         let sizes = Self.sizes(tokens: n, maxLength: maxLength, threads: team?.size ?? 1, config: config)
         precondition(block.count >= sizes.reduce(0, +), "Workspace: scratch too small")
         var parts: [UnsafeMutableBufferPointer<Float>] = []
@@ -63,7 +63,7 @@ struct Workspace: @unchecked Sendable {
 
 /// modeling_bert.py L54-L109 `BertEmbeddings` (and RoBERTa's, MPNet's, DistilBERT's):
 /// LayerNorm(word[id] + type[tt] + position[p]), without the type term where the family has none.
-struct BertEmbeddings {
+struct EmbeddingLayer {
     let wordEmbeddings: FloatTensor       // [vocab x H]
     let positionEmbeddings: FloatTensor   // [maxPositions x H]
     let tokenTypeEmbeddings: FloatTensor? // [typeVocab x H], nil for MPNet and DistilBERT
@@ -72,7 +72,7 @@ struct BertEmbeddings {
     /// Padding id after which positions are counted (RoBERTa, MPNet), nil when they start at 0.
     let paddingIndex: Int32?
 
-    init(_ root: WeightPath, names: WeightNames, config c: BertConfig) {
+    init(_ root: WeightPath, names: WeightNames, config c: EncoderConfig) {
         hidden = c.hiddenSize
         wordEmbeddings = root.pp(names.wordEmbeddings).tensor("weight", shape: [c.vocabSize, c.hiddenSize])
         positionEmbeddings = root.pp(names.positionEmbeddings).tensor("weight", shape: [c.maxPositionEmbeddings, c.hiddenSize])
@@ -84,7 +84,7 @@ struct BertEmbeddings {
     }
 
     /// Fills x [N x H]. Inputs were validated by `BertModel.validate` (ids in range).
-    func forward(_ batch: [BertInput], ranges: [Range<Int>], into x: UnsafeMutableBufferPointer<Float>) {
+    func forward(_ batch: [TokenSequence], ranges: [Range<Int>], into x: UnsafeMutableBufferPointer<Float>) {
         let h = hidden
         let word = wordEmbeddings.values.baseAddress!
         let position = positionEmbeddings.values.baseAddress!
@@ -125,12 +125,12 @@ struct BertEmbeddings {
 /// the checkpoint's own weights (ldc = 3H), so the weights stay in the mapped file: a
 /// concatenated [3H x H] copy would cost 3.4 MiB of anonymous memory per layer plus the
 /// load-time copy, for a GEMM only marginally faster at N >= 256.
-struct BertSelfAttention {
+struct SelfAttention {
     let query: Linear, key: Linear, value: Linear  // [H x H] each, as in the checkpoint
     let heads: Int
     let headDim: Int
 
-    init(_ layer: WeightPath, names: WeightNames, config c: BertConfig) {
+    init(_ layer: WeightPath, names: WeightNames, config c: EncoderConfig) {
         let h = c.hiddenSize
         heads = c.numAttentionHeads
         headDim = c.headDim
@@ -241,8 +241,8 @@ private func denseResidualLayerNorm(
 /// modeling_bert.py L356-L419 `BertLayer` (BertAttention, BertSelfOutput, BertIntermediate,
 /// BertOutput), and the same layer of every family under its own tensor names:
 /// a = LN(x + O·attention(x)), then LN(a + W2·act(W1·a)).
-struct BertLayer {
-    let attention: BertSelfAttention
+struct EncoderLayer {
+    let attention: SelfAttention
     let attentionOutput: Linear         // [H x H]
     let attentionLayerNorm: LayerNormWeights
     let intermediate: Linear            // [I x H]
@@ -250,9 +250,9 @@ struct BertLayer {
     let output: Linear                  // [H x I]
     let outputLayerNorm: LayerNormWeights
 
-    init(_ layer: WeightPath, names: WeightNames, config c: BertConfig) {
+    init(_ layer: WeightPath, names: WeightNames, config c: EncoderConfig) {
         let h = c.hiddenSize, i = c.intermediateSize
-        attention = BertSelfAttention(layer, names: names, config: c)
+        attention = SelfAttention(layer, names: names, config: c)
         attentionOutput = Linear(layer.pp(names.attentionOutput), inFeatures: h, outFeatures: h)
         attentionLayerNorm = LayerNormWeights(layer.pp(names.attentionLayerNorm), size: h, eps: c.layerNormEps)
         intermediate = Linear(layer.pp(names.intermediate), inFeatures: h, outFeatures: i)
@@ -289,15 +289,15 @@ struct BertLayer {
 
 /// modeling_bert.py L422-L452 `BertEncoder`: the stack of layers, plus MPNet's relative-position
 /// bias table shared by all of them.
-struct BertEncoder {
-    let layers: [BertLayer]
+struct LayerStack {
+    let layers: [EncoderLayer]
     /// [buckets x heads] (MPNet), nil for the other families.
     let relativeAttentionBias: FloatTensor?
     let heads: Int
 
-    init(_ root: WeightPath, names: WeightNames, config c: BertConfig) {
+    init(_ root: WeightPath, names: WeightNames, config c: EncoderConfig) {
         let stack = root.pp(names.layers)
-        layers = (0..<c.numHiddenLayers).map { BertLayer(stack.pp($0), names: names, config: c) }
+        layers = (0..<c.numHiddenLayers).map { EncoderLayer(stack.pp($0), names: names, config: c) }
         relativeAttentionBias = names.relativeAttentionBias.map {
             root.pp($0).tensor("weight", shape: [c.relativeAttentionNumBuckets, c.numAttentionHeads])
         }

@@ -1,6 +1,6 @@
 import StrictJSON
 
-// The one error type of the Bert module: every case names the file, tensor or
+// The one error type of the TransformerEncoder module: every case names the file, tensor or
 // input at fault and, where there is one, the fix.
 
 /// A tensor whose shape differs from what the configuration implies.
@@ -49,7 +49,7 @@ public struct WeightProblems: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Errors from loading an encoder configuration or checkpoint, or from invalid forward inputs.
-public enum BertError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum EncoderError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The configuration file could not be read at all.
     case configUnreadable(path: String, reason: String)
     /// The configuration file is not valid JSON (strict parse).

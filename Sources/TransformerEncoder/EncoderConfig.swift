@@ -23,7 +23,7 @@ public enum PositionEmbeddingType: String, Sendable, CaseIterable {
 
 /// Encoder configuration (the fields that affect inference, plus the dropout values for
 /// completeness), in BERT's terms whatever the family calls them.
-public struct BertConfig: Sendable, Equatable {
+public struct EncoderConfig: Sendable, Equatable {
     /// The architecture, from `model_type`.
     public var family: EncoderFamily
     public var vocabSize: Int
@@ -72,7 +72,7 @@ public struct BertConfig: Sendable, Equatable {
         maxPositionEmbeddings: Int = 512, typeVocabSize: Int = 2, layerNormEps: Float = 1e-12,
         positionEmbeddingType: PositionEmbeddingType = .absolute, padTokenId: Int? = 0,
         family: EncoderFamily = .bert, relativeAttentionNumBuckets: Int = 32
-    ) throws(BertError) {
+    ) throws(EncoderError) {
         self.family = family
         self.relativeAttentionNumBuckets = relativeAttentionNumBuckets
         self.vocabSize = vocabSize
@@ -93,7 +93,7 @@ public struct BertConfig: Sendable, Equatable {
     }
 
     /// Reads a parsed config.json: an absent or null field takes transformers' default.
-    public init(_ c: JSONFields) throws(BertError) {
+    public init(_ c: JSONFields) throws(EncoderError) {
         let isDecoder: Bool, addCrossAttention: Bool, architectures: [String]
         do throws(JSONFieldError) {
             // First, so that another family's config is refused for what it is, not for a field.
@@ -161,8 +161,8 @@ public struct BertConfig: Sendable, Equatable {
     }
 
     /// Consistency and sanity checks; sizes are checked before anything is allocated from them.
-    public func validate() throws(BertError) {
-        func bounded(_ name: String, _ value: Int, _ limit: Int) throws(BertError) {
+    public func validate() throws(EncoderError) {
+        func bounded(_ name: String, _ value: Int, _ limit: Int) throws(EncoderError) {
             guard value >= 1 else { throw .invalidConfig(path: nil, reason: "\(name) must be positive, found \(value)") }
             guard value <= limit else {
                 throw .invalidConfig(path: nil, reason: "\(name) \(value) exceeds the supported maximum \(limit)")
@@ -191,7 +191,7 @@ public struct BertConfig: Sendable, Equatable {
                     "relative_attention_num_buckets \(relativeAttentionNumBuckets) is not supported: transformers' MPNet always computes \(EncoderFamily.mpnetBuckets) buckets, so the table needs at least \(EncoderFamily.mpnetBuckets) rows")
             }
         }
-        // transformers' BertSelfAttention.__init__ message, verbatim.
+        // transformers' SelfAttention.__init__ message, verbatim.
         guard hiddenSize % numAttentionHeads == 0 else {
             throw .invalidConfig(path: nil, reason:
                 "The hidden size (\(hiddenSize)) is not a multiple of the number of attention heads (\(numAttentionHeads))")
@@ -203,7 +203,7 @@ public struct BertConfig: Sendable, Equatable {
 
     /// Reads and validates a Hugging Face config.json (strict JSON: duplicate keys, BOM and
     /// invalid UTF-8 are errors with line and column).
-    public static func load(from url: URL) throws(BertError) -> BertConfig {
+    public static func load(from url: URL) throws(EncoderError) -> EncoderConfig {
         let path = url.path
         let data: Data
         do {
@@ -217,6 +217,6 @@ public struct BertConfig: Sendable, Equatable {
         }
         let reader: JSONFields
         do { reader = try JSONFields(document: document, file: path) } catch { throw .invalidField(error) }
-        return try BertConfig(reader)
+        return try EncoderConfig(reader)
     }
 }

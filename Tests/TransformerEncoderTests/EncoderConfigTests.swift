@@ -1,8 +1,8 @@
-import Bert
+import TransformerEncoder
 import Foundation
 import Testing
 
-@Suite struct BertConfigTests {
+@Suite struct EncoderConfigTests {
     static let miniLM = """
     {"_name_or_path": "nreimers/MiniLM-L6-H384-uncased", "architectures": ["BertModel"],
      "attention_probs_dropout_prob": 0.1, "gradient_checkpointing": false, "hidden_act": "gelu",
@@ -12,13 +12,13 @@ import Testing
      "transformers_version": "4.8.2", "type_vocab_size": 2, "use_cache": true, "vocab_size": 30522}
     """
 
-    func load(_ text: String) throws(BertError) -> BertConfig {
+    func load(_ text: String) throws(EncoderError) -> EncoderConfig {
         let url: URL
         do { url = try temporaryFile(text) } catch { fatalError("cannot write temp file: \(error)") }
-        return try BertConfig.load(from: url)
+        return try EncoderConfig.load(from: url)
     }
 
-    func loadError(_ text: String) -> BertError? {
+    func loadError(_ text: String) -> EncoderError? {
         do { _ = try load(text); return nil } catch { return error }
     }
 
@@ -31,7 +31,7 @@ import Testing
 
     @Test func emptyObjectGivesHuggingFaceDefaults() throws {
         let c = try load("{}")
-        #expect(c == (try BertConfig()))
+        #expect(c == (try EncoderConfig()))
         #expect(c.vocabSize == 30522 && c.hiddenSize == 768 && c.numHiddenLayers == 12 && c.numAttentionHeads == 12)
         #expect(c.intermediateSize == 3072 && c.typeVocabSize == 2 && c.maxPositionEmbeddings == 512 && c.padTokenId == 0)
     }
@@ -120,8 +120,8 @@ import Testing
 
     @Test func missingFileIsUnreadable() {
         let url = URL(fileURLWithPath: "/nonexistent/dir/config.json")
-        #expect(throws: BertError.self) { try BertConfig.load(from: url) }
-        do { _ = try BertConfig.load(from: url) } catch {
+        #expect(throws: EncoderError.self) { try EncoderConfig.load(from: url) }
+        do { _ = try EncoderConfig.load(from: url) } catch {
             guard case .configUnreadable(let path, _) = error else { Issue.record("got \(error)"); return }
             #expect(path == "/nonexistent/dir/config.json")
         }

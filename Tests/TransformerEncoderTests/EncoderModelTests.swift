@@ -1,4 +1,4 @@
-import Bert
+import TransformerEncoder
 import Foundation
 import SafeTensors
 import Testing
@@ -7,7 +7,7 @@ import TestSupport
 @Suite struct WeightBindingTests {
     @Test func bindsAndListsUnexpectedTensors() throws {
         let c = try tinyConfig()
-        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 1)))
+        let model = try EncoderModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 1)))
         #expect(model.keyPrefix == "")
         #expect(model.unexpectedTensors == ["embeddings.position_ids", "pooler.dense.bias", "pooler.dense.weight"])
     }
@@ -16,11 +16,11 @@ import TestSupport
         let c = try tinyConfig()
         var tensors = randomCheckpoint(c, seed: 1, prefix: "bert.")
         tensors["cls.predictions.bias"] = FloatTensor(shape: [50], [Float](repeating: 0, count: 50))
-        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: tensors))
+        let model = try EncoderModel(config: c, weights: DictionaryTensors(tensors: tensors))
         #expect(model.keyPrefix == "bert.")
         #expect(model.unexpectedTensors.contains("cls.predictions.bias"))
         // Same weights, same output whichever prefix they were stored under.
-        let plain = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 1)))
+        let plain = try EncoderModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 1)))
         let input = [randomInput(length: 5, vocab: 50, seed: 3)]
         #expect(try model.forward(input).values == plain.forward(input).values)
     }
@@ -33,7 +33,7 @@ import TestSupport
         tensors["encoder.layer.0.intermediate.dense.weight"] = FloatTensor(shape: [32, 64], [Float](repeating: 0, count: 2048))
         tensors["embeddings.token_type_embeddings.weight"] = FloatTensor(shape: [1, 32], [Float](repeating: 0, count: 32))
         do {
-            _ = try BertModel(config: c, weights: DictionaryTensors(tensors: tensors))
+            _ = try EncoderModel(config: c, weights: DictionaryTensors(tensors: tensors))
             Issue.record("expected a weights error")
         } catch {
             guard case .weightsDoNotMatchConfig(let p) = error else { Issue.record("got \(error)"); return }
@@ -57,9 +57,9 @@ import TestSupport
         }
         let c = try tinyConfig()
         #expect {
-            try BertModel(config: c, weights: Failing(inner: DictionaryTensors(tensors: randomCheckpoint(c, seed: 1))))
+            try EncoderModel(config: c, weights: Failing(inner: DictionaryTensors(tensors: randomCheckpoint(c, seed: 1))))
         } throws: { error in
-            guard case .weightsDoNotMatchConfig(let p) = error as? BertError else { return false }
+            guard case .weightsDoNotMatchConfig(let p) = error as? EncoderError else { return false }
             return p.unreadable.map(\.name) == ["encoder.layer.0.output.dense.bias"] && p.missing.isEmpty
         }
     }
@@ -77,7 +77,7 @@ import TestSupport
     @Test(arguments: [HiddenActivation.gelu, .geluNew, .relu])
     func fastForwardMatchesPaddedReference(act: HiddenActivation) throws {
         let c = try tinyConfig(act)
-        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))
+        let model = try EncoderModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))
         let fast = try model.forward(Self.batch)
         let reference = try model.referenceForward(Self.batch)
         #expect(fast.sequenceRanges == [0..<7, 7..<8, 8..<25, 25..<28])
@@ -97,7 +97,7 @@ import TestSupport
     @Test(arguments: EncoderFamily.allCases)
     func everyFamilyMatchesPaddedReference(family: EncoderFamily) throws {
         let c = try tinyConfig(family: family)
-        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 5)))
+        let model = try EncoderModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 5)))
         var withPadding = randomInput(length: 30, vocab: 50, seed: 21)
         withPadding.ids[4] = 1
         withPadding.ids[9] = 1
@@ -114,7 +114,7 @@ import TestSupport
 
     @Test func sequenceAloneEqualsSequenceInBatch() throws {
         let c = try tinyConfig()
-        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))
+        let model = try EncoderModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))
         let together = try model.forward(Self.batch)
         for (i, input) in Self.batch.enumerated() {
             let alone = try model.forward([input])
@@ -124,10 +124,10 @@ import TestSupport
 
     @Test func typeIdsAndPositionsMatter() throws {
         let c = try tinyConfig()
-        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))
-        let a = BertInput(ids: [1, 2, 3], typeIds: [0, 0, 0])
-        let b = BertInput(ids: [1, 2, 3], typeIds: [0, 1, 1])
-        let r = BertInput(ids: [3, 2, 1], typeIds: [0, 0, 0])
+        let model = try EncoderModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))
+        let a = TokenSequence(ids: [1, 2, 3], typeIds: [0, 0, 0])
+        let b = TokenSequence(ids: [1, 2, 3], typeIds: [0, 1, 1])
+        let r = TokenSequence(ids: [3, 2, 1], typeIds: [0, 0, 0])
         let out = try model.forward([a, b, r])
         #expect(maxAbsDiff(out.sequence(0), out.sequence(1)) > 1e-3)
         // Token 1 at position 0 vs position 2: different rows.
@@ -136,26 +136,26 @@ import TestSupport
 
     @Test func emptyBatchAndEmptySequence() throws {
         let c = try tinyConfig()
-        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))
+        let model = try EncoderModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))
         #expect(try model.forward([]).values.isEmpty)
-        let out = try model.forward([BertInput(ids: []), BertInput(ids: [4, 5])])
+        let out = try model.forward([TokenSequence(ids: []), TokenSequence(ids: [4, 5])])
         #expect(out.sequenceRanges == [0..<0, 0..<2] && out.values.count == 64)
-        #expect(maxAbsDiff(out.sequence(1), try model.forward([BertInput(ids: [4, 5])]).values) < 1e-6)
+        #expect(maxAbsDiff(out.sequence(1), try model.forward([TokenSequence(ids: [4, 5])]).values) < 1e-6)
     }
 
     @Test func invalidInputsThrowInsteadOfReadingOutOfBounds() throws {
         let c = try tinyConfig()
-        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))
-        let bad: [(BertInput, String)] = [
-            (BertInput(ids: [1, 50]), "outside the vocabulary"),
-            (BertInput(ids: [-1]), "outside the vocabulary"),
-            (BertInput(ids: [1, 2], typeIds: [0, 2]), "token type id 2"),
-            (BertInput(ids: [1, 2], typeIds: [0]), "type ids"),
-            (BertInput(ids: [Int32](repeating: 1, count: 41)), "max_position_embeddings 40"),
+        let model = try EncoderModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))
+        let bad: [(TokenSequence, String)] = [
+            (TokenSequence(ids: [1, 50]), "outside the vocabulary"),
+            (TokenSequence(ids: [-1]), "outside the vocabulary"),
+            (TokenSequence(ids: [1, 2], typeIds: [0, 2]), "token type id 2"),
+            (TokenSequence(ids: [1, 2], typeIds: [0]), "type ids"),
+            (TokenSequence(ids: [Int32](repeating: 1, count: 41)), "max_position_embeddings 40"),
         ]
         for (input, message) in bad {
             do {
-                _ = try model.forward([BertInput(ids: [1]), input])
+                _ = try model.forward([TokenSequence(ids: [1]), input])
                 Issue.record("accepted \(input)")
             } catch {
                 guard case .invalidInput(let sequence, let reason) = error else { Issue.record("got \(error)"); continue }
@@ -163,12 +163,12 @@ import TestSupport
             }
         }
         // Exactly max_position_embeddings tokens is fine.
-        #expect(try model.forward([BertInput(ids: [Int32](repeating: 1, count: 40))]).values.count == 40 * 32)
+        #expect(try model.forward([TokenSequence(ids: [Int32](repeating: 1, count: 40))]).values.count == 40 * 32)
     }
 
     @Test func concurrentForwardsAgreeWithSerial() async throws {
         let c = try tinyConfig()
-        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))
+        let model = try EncoderModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))
         let inputs = (0..<8).map { [randomInput(length: 5 + $0 * 3, vocab: 50, seed: UInt64(100 + $0))] }
         let serial = try inputs.map { try model.forward($0).values }
         let parallel = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
@@ -187,13 +187,13 @@ import TestSupport
     /// A scratch reused for a large batch and then smaller ones gives what fresh memory gives.
     @Test func reusedScratchEqualsFreshScratch() throws {
         let c = try tinyConfig()
-        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))
+        let model = try EncoderModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 2)))
         let batches = [
             (0..<6).map { randomInput(length: 40 - $0 * 5, vocab: 50, seed: UInt64(200 + $0)) },
             [randomInput(length: 3, vocab: 50, seed: 300)],
             (0..<3).map { randomInput(length: 9 + $0, vocab: 50, seed: UInt64(310 + $0), pair: true) },
         ]
-        let scratch = BertScratch()
+        let scratch = EncoderScratch()
         for batch in batches {
             let reused = try model.forward(batch, scratch: scratch)
             let fresh = try model.forward(batch)
@@ -210,13 +210,13 @@ import TestSupport
     @Test(arguments: [2, 3])
     func threadedForwardMatchesReferenceAndOneThread(threads: Int) throws {
         let c = try tinyConfig()
-        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 4)))
+        let model = try EncoderModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 4)))
         let batches = [
             [randomInput(length: 11, vocab: 50, seed: 500)],
-            [randomInput(length: 7, vocab: 50, seed: 501), BertInput(ids: []), randomInput(length: 20, vocab: 50, seed: 502, pair: true)],
+            [randomInput(length: 7, vocab: 50, seed: 501), TokenSequence(ids: []), randomInput(length: 20, vocab: 50, seed: 502, pair: true)],
             (0..<14).map { randomInput(length: 40 - ($0 % 7), vocab: 50, seed: UInt64(510 + $0)) },
         ]
-        let scratch = BertScratch()
+        let scratch = EncoderScratch()
         for batch in batches {
             let threaded = try model.forward(batch, scratch: scratch, threads: threads)
             let one = try model.forward(batch)
@@ -235,7 +235,7 @@ import TestSupport
     /// partial), which must agree with the padded reference forward.
     @Test func chunkedFeedForwardMatchesReference() throws {
         let c = try tinyConfig()
-        let model = try BertModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 3)))
+        let model = try EncoderModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 3)))
         let batch = (0..<14).map { randomInput(length: 40 - ($0 % 7), vocab: 50, seed: UInt64(400 + $0)) }
         let tokens = batch.map(\.ids.count).reduce(0, +)
         #expect(tokens > 512 && tokens % 256 != 0)

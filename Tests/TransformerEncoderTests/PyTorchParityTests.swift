@@ -1,9 +1,9 @@
-import Bert
+import TransformerEncoder
 import Foundation
 import Testing
 import TestSupport
 
-/// all-MiniLM-L6-v2 against transformers' BertModel (goldens from Scripts/generate-bert-goldens.py).
+/// all-MiniLM-L6-v2 against transformers' EncoderModel (goldens from Scripts/generate-bert-goldens.py).
 @Suite struct PyTorchParityTests {
     struct Manifest: Decodable {
         struct Sequence: Decodable {
@@ -38,13 +38,13 @@ import TestSupport
         }
         #expect(expected.count == manifest.shape[0] * hidden)
 
-        let config = try BertConfig.load(from: Self.modelDir.appendingPathComponent("config.json"))
-        let model = try BertModel(config: config, weights: MiniSafeTensors(url: weightsURL))
+        let config = try EncoderConfig.load(from: Self.modelDir.appendingPathComponent("config.json"))
+        let model = try EncoderModel(config: config, weights: MiniSafeTensors(url: weightsURL))
         #expect(model.unexpectedTensors == ["embeddings.position_ids", "pooler.dense.bias", "pooler.dense.weight"]
             || model.unexpectedTensors == ["pooler.dense.bias", "pooler.dense.weight"])
 
         // All sequences in one packed batch (the golden ran each alone).
-        let batch = manifest.sequences.map { BertInput(ids: $0.ids, typeIds: $0.type_ids) }
+        let batch = manifest.sequences.map { TokenSequence(ids: $0.ids, typeIds: $0.type_ids) }
         let out = try model.forward(batch)
         #expect(out.sequenceRanges == manifest.sequences.map { $0.first_row..<($0.first_row + $0.rows) })
         var worstCosine = 1.0

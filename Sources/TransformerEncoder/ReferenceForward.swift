@@ -1,13 +1,13 @@
 // The naive reference forward pass: PyTorch's formulation (pad the batch to the longest
 // sequence, additive attention mask, separate Q/K/V projections) in plain loops over
 // arrays, built only from Kernels' `Reference` functions. Slow; it exists to check the
-// fast packed pass (BertTests) and never runs in production.
+// fast packed pass (TransformerEncoderTests) and never runs in production.
 import Kernels
 import SafeTensors
 
-extension BertModel {
+extension EncoderModel {
     /// Same result as `forward`, computed the obvious way (padded, masked, unfused).
-    public func referenceForward(_ batch: [BertInput]) throws(BertError) -> BertHiddenStates {
+    public func referenceForward(_ batch: [TokenSequence]) throws(EncoderError) -> HiddenStates {
         try validate(batch)
         let c = config
         let h = c.hiddenSize, heads = c.numAttentionHeads, d = c.headDim
@@ -15,7 +15,7 @@ extension BertModel {
         let t = batch.map(\.ids.count).max() ?? 0
         let ranges = Self.packedRanges(batch)
         guard b > 0, t > 0 else {
-            return BertHiddenStates(hiddenSize: h, values: [], sequenceRanges: ranges)
+            return HiddenStates(hiddenSize: h, values: [], sequenceRanges: ranges)
         }
         let rows = b * t
         func array(_ tensor: FloatTensor) -> [Float] { Array(tensor.values) }
@@ -104,6 +104,6 @@ extension BertModel {
         for (s, input) in batch.enumerated() {
             values += x[(s * t * h)..<((s * t + input.ids.count) * h)]
         }
-        return BertHiddenStates(hiddenSize: h, values: values, sequenceRanges: ranges)
+        return HiddenStates(hiddenSize: h, values: values, sequenceRanges: ranges)
     }
 }

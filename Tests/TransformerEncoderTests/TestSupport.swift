@@ -1,6 +1,6 @@
 // Test utilities: seeded random data, a dictionary TensorProvider, a tiny random BERT.
 import TestSupport
-@testable import Bert
+@testable import TransformerEncoder
 import Foundation
 import SafeTensors
 
@@ -21,8 +21,8 @@ struct DictionaryTensors: TensorProvider {
 }
 
 /// 2 layers, hidden 32, 4 heads, FFN 64, vocab 50, 40 positions.
-func tinyConfig(_ act: HiddenActivation = .gelu) throws -> BertConfig {
-    try BertConfig(vocabSize: 50, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4,
+func tinyConfig(_ act: HiddenActivation = .gelu) throws -> EncoderConfig {
+    try EncoderConfig(vocabSize: 50, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4,
                    intermediateSize: 64, hiddenAct: act, maxPositionEmbeddings: 40, typeVocabSize: 2,
                    layerNormEps: 1e-12)
 }
@@ -30,7 +30,7 @@ func tinyConfig(_ act: HiddenActivation = .gelu) throws -> BertConfig {
 /// Every tensor a checkpoint of `config`'s family holds (keys composed by prefix, named as
 /// ``WeightNames`` says), plus the extras real checkpoints carry (position_ids, pooler), filled
 /// with seeded random values.
-func randomCheckpoint(_ c: BertConfig, seed: UInt64, prefix: String = "") -> [String: FloatTensor] {
+func randomCheckpoint(_ c: EncoderConfig, seed: UInt64, prefix: String = "") -> [String: FloatTensor] {
     var g = SplitMix64(seed: seed)
     var out: [String: FloatTensor] = [:]
     func put(_ key: String, _ shape: [Int], around center: Float = 0, spread: Float = 0.5) {
@@ -63,17 +63,17 @@ func randomCheckpoint(_ c: BertConfig, seed: UInt64, prefix: String = "") -> [St
 }
 
 /// ``tinyConfig()`` as `family` (positions after padding id 1 where the family counts so).
-func tinyConfig(family: EncoderFamily) throws -> BertConfig {
-    try BertConfig(vocabSize: 50, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4,
+func tinyConfig(family: EncoderFamily) throws -> EncoderConfig {
+    try EncoderConfig(vocabSize: 50, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 4,
                    intermediateSize: 64, maxPositionEmbeddings: 40, typeVocabSize: family.hasTokenTypes ? 2 : 0,
                    layerNormEps: 1e-5, padTokenId: 1, family: family)
 }
 
-func randomInput(length: Int, vocab: Int, seed: UInt64, pair: Bool = false) -> BertInput {
+func randomInput(length: Int, vocab: Int, seed: UInt64, pair: Bool = false) -> TokenSequence {
     var g = SplitMix64(seed: seed)
     let ids = (0..<length).map { _ in Int32.random(in: 0..<Int32(vocab), using: &g) }
     let types = (0..<length).map { pair && $0 >= length / 2 ? Int32(1) : 0 }
-    return BertInput(ids: ids, typeIds: types)
+    return TokenSequence(ids: ids, typeIds: types)
 }
 
 
@@ -84,7 +84,7 @@ func maxAbsDiff(_ a: some Collection<Float>, _ b: some Collection<Float>) -> Flo
 
 /// Writes `text` to a fresh temporary file and returns its URL.
 func temporaryFile(_ text: String, name: String = "config.json") throws -> URL {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("BertTests-\(UUID().uuidString)")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("TransformerEncoderTests-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let url = dir.appendingPathComponent(name)
     try Data(text.utf8).write(to: url)

@@ -5,7 +5,7 @@ import Kernels
 import SafeTensors
 
 /// One tokenized sequence. Positions are 0..<ids.count (after the padding id for RoBERTa and MPNet).
-public struct BertInput: Sendable, Equatable {
+public struct TokenSequence: Sendable, Equatable {
     /// Word-piece ids, each in 0..<vocab_size.
     public var ids: [Int32]
     /// Segment ids (token_type_ids), same count as `ids`, each in 0..<type_vocab_size; ignored by
@@ -24,7 +24,7 @@ public struct BertInput: Sendable, Equatable {
 }
 
 /// The last hidden state of a batch: every token of every sequence, packed row after row.
-public struct BertHiddenStates: Sendable {
+public struct HiddenStates: Sendable {
     public let hiddenSize: Int
     /// [tokens x hidden], row-major.
     public let values: [Float]
@@ -33,7 +33,7 @@ public struct BertHiddenStates: Sendable {
 
     public init(hiddenSize: Int, values: [Float], sequenceRanges: [Range<Int>]) {
         precondition(values.count == (sequenceRanges.last?.upperBound ?? 0) * hiddenSize,
-                     "BertHiddenStates: values do not match the ranges")
+                     "HiddenStates: values do not match the ranges")
         self.hiddenSize = hiddenSize
         self.values = values
         self.sequenceRanges = sequenceRanges
@@ -51,26 +51,26 @@ public struct BertHiddenStates: Sendable {
 
 /// A transformer encoder of any ``EncoderFamily``, ready to run: immutable after init, safe
 /// to share between threads.
-public final class BertModel: Sendable {
-    public let config: BertConfig
+public final class EncoderModel: Sendable {
+    public let config: EncoderConfig
     /// Checkpoint tensors that were not needed (pooler, position_ids, task heads), for information.
     public let unexpectedTensors: [String]
     /// "" or the family's task-model prefix ("bert.", "roberta.", ...), whichever form the
     /// checkpoint's keys use.
     public let keyPrefix: String
-    let embeddings: BertEmbeddings
-    let encoder: BertEncoder
+    let embeddings: EmbeddingLayer
+    let encoder: LayerStack
 
     /// Binds every tensor the configuration requires, checking each shape. Fails with one
     /// error listing all missing, mis-shaped and unreadable tensors.
-    public init(config: BertConfig, weights: some TensorProvider) throws(BertError) {
+    public init(config: EncoderConfig, weights: some TensorProvider) throws(EncoderError) {
         try config.validate()
         let names = config.family.names
         let binder = WeightBinder(weights, probe: names.wordEmbeddings + ".weight", prefix: names.prefix)
         let root = WeightPath(root: binder)
         // Bind everything even after a problem, so the error lists every problem at once.
-        let embeddings = BertEmbeddings(root, names: names, config: config)
-        let encoder = BertEncoder(root, names: names, config: config)
+        let embeddings = EmbeddingLayer(root, names: names, config: config)
+        let encoder = LayerStack(root, names: names, config: config)
         if binder.hasProblems { throw .weightsDoNotMatchConfig(binder.problems) }
         self.config = config
         self.embeddings = embeddings
@@ -82,7 +82,7 @@ public final class BertModel: Sendable {
     /// Checks that every id indexes inside the embedding tables and every sequence fits the
     /// position table. `forward` calls this first; it is public for callers that want to
     /// reject a request before queueing it.
-    public func validate(_ batch: [BertInput]) throws(BertError) {
+    public func validate(_ batch: [TokenSequence]) throws(EncoderError) {
         let c = config
         for (s, input) in batch.enumerated() {
             guard input.ids.count == input.typeIds.count else {
@@ -105,7 +105,7 @@ public final class BertModel: Sendable {
     }
 
     /// Token rows of each sequence when packed one after another.
-    static func packedRanges(_ batch: [BertInput]) -> [Range<Int>] {
+    static func packedRanges(_ batch: [TokenSequence]) -> [Range<Int>] {
         var start = 0
         return batch.map { input in
             defer { start += input.ids.count }
@@ -113,13 +113,13 @@ public final class BertModel: Sendable {
         }
     }
 
-    /// The last hidden state of every token (BertModel(...).last_hidden_state without padding).
+    /// The last hidden state of every token (EncoderModel(...).last_hidden_state without padding).
     ///
     /// All tokens of the batch are packed into one [N x H] matrix, so each linear layer is a
     /// single GEMM with N rows; attention runs per sequence, so no padding or mask exists and
     /// a sequence's result does not depend on the rest of the batch (up to GEMM blocking).
-    public func forward(_ batch: [BertInput]) throws(BertError) -> BertHiddenStates {
-        try forward(batch, scratch: BertScratch())
+    public func forward(_ batch: [TokenSequence]) throws(EncoderError) -> HiddenStates {
+        try forward(batch, scratch: EncoderScratch())
     }
 
     /// ``forward(_:)`` using `scratch` for the intermediate activations, so a thread that runs
@@ -131,27 +131,27 @@ public final class BertModel: Sendable {
     /// batch that has the machine to itself, such as one interactive text; OpenBLAS must be
     /// at one thread then (``setBLASThreadCount(_:)``). The values match a one-thread run up
     /// to GEMM blocking.
-    public func forward(_ batch: [BertInput], scratch: BertScratch, threads: Int = 1) throws(BertError) -> BertHiddenStates {
-        precondition(threads >= 1, "BertModel.forward: threads must be at least 1")
+    public func forward(_ batch: [TokenSequence], scratch: EncoderScratch, threads: Int = 1) throws(EncoderError) -> HiddenStates {
+        precondition(threads >= 1, "EncoderModel.forward: threads must be at least 1")
         try validate(batch)
         let ranges = Self.packedRanges(batch)
         let n = ranges.last?.upperBound ?? 0
         let h = config.hiddenSize
         let maxLength = batch.map(\.ids.count).max() ?? 0
         var hidden = [Float](repeating: 0, count: n * h)  // [N x H], becomes the output
-        guard n > 0 else { return BertHiddenStates(hiddenSize: h, values: hidden, sequenceRanges: ranges) }
+        guard n > 0 else { return HiddenStates(hiddenSize: h, values: hidden, sequenceRanges: ranges) }
         let ws = scratch.workspace(tokens: n, maxLength: maxLength, threads: threads, config: config)
         hidden.withUnsafeMutableBufferPointer { x in
             embeddings.forward(batch, ranges: ranges, into: x)
             encoder.forward(x, ranges: ranges, ws: ws)
         }
-        return BertHiddenStates(hiddenSize: h, values: hidden, sequenceRanges: ranges)
+        return HiddenStates(hiddenSize: h, values: hidden, sequenceRanges: ranges)
     }
 }
 
 /// Working memory for ``BertModel/forward(_:scratch:)``: one block that grows to the largest
 /// batch seen and is reused after. Not thread-safe: give each thread its own.
-public final class BertScratch: @unchecked Sendable {
+public final class EncoderScratch: @unchecked Sendable {
     private var block = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     /// The threads of forwards with threads > 1, kept (asleep when idle) for the next one.
     private var team: ThreadTeam?
@@ -163,7 +163,7 @@ public final class BertScratch: @unchecked Sendable {
     /// Floats currently held (for tests and memory accounting).
     public var capacity: Int { block.count }
 
-    func workspace(tokens n: Int, maxLength: Int, threads: Int, config: BertConfig) -> Workspace {
+    func workspace(tokens n: Int, maxLength: Int, threads: Int, config: EncoderConfig) -> Workspace {
         let needed = Workspace.sizes(tokens: n, maxLength: maxLength, threads: threads, config: config).reduce(0, +)
         if needed > block.count {
             block.deallocate()
@@ -175,7 +175,7 @@ public final class BertScratch: @unchecked Sendable {
     }
 }
 
-extension BertModel {
+extension EncoderModel {
     /// OpenBLAS's thread count for the whole process (OPENBLAS_NUM_THREADS or the core count).
     public static var blasThreadCount: Int { Gemm.threadCount }
 
