@@ -200,71 +200,98 @@ public final class BertTokenizer: Tokenizer {
     /// The streaming core. `utf8` must be valid UTF-8. Stops reading once at least `limit`
     /// tokens are out (they are the first tokens of the whole text; see ``tokensNeeded(_:)``).
     func tokenize(utf8 p: UnsafeBufferPointer<UInt8>, stopAfter limit: Int = Int.max) -> RawTokens {
-        if !normalizedMatcher.tokens.isEmpty { return tokenizeMatchingNormalized(utf8: p) }
         var builder = WordBuilder(wordPiece: wordPiece, flags: normalizer.tables.flags)
         builder.reserve(min(p.count, limit == Int.max ? p.count : limit * 8))
-        let n = p.count
-        var i = 0
-        var scalarIndex = 0
-        while i < n {
-            if builder.out.ids.count >= limit { return builder.out }
-            let b0 = p[i]
-            if matcher.firstBytes[Int(b0)], let m = matcher.match(p, at: i) {
-                builder.flush()
-                builder.out.ids.append(m.id)
-                builder.out.starts.append(scalarIndex)
-                builder.out.ends.append(scalarIndex + m.scalarCount)
-                i += m.byteCount
-                scalarIndex += m.scalarCount
-                continue
-            }
-            let (c, length) = decodeScalar(p, at: i)
-            i += length
-            normalizer.normalize(c, origin: scalarIndex, into: &builder)
-            scalarIndex += 1
+        if normalizedMatcher.tokens.isEmpty {
+            scan(p, stopAfter: limit, into: &builder)
+            builder.flush()
+            return builder.out
         }
-        builder.flush()
-        return builder.out
+        // Normalized added tokens (added_vocabulary.rs `extract_and_normalize`): split the raw
+        // text at the raw added tokens, normalize each segment whole, split it at the normalized
+        // added tokens, then pre-tokenize and WordPiece the rest. Not streaming: whole segments
+        // are normalized before their words are cut.
+        var segments = SegmentSink(builder: builder, matcher: normalizedMatcher)
+        scan(p, stopAfter: Int.max, into: &segments)
+        segments.endSegment()
+        segments.builder.flush()
+        return segments.builder.out
     }
-}
 
-extension BertTokenizer {
-    /// ``tokenize(utf8:stopAfter:)`` for a tokenizer with `normalized: true` added tokens, in the
-    /// reference's order (added_vocabulary.rs `extract_and_normalize`): split the raw text at the
-    /// raw added tokens, normalize each segment whole, split it at the normalized added tokens,
-    /// then pre-tokenize and WordPiece the rest. Not streaming: whole segments are normalized first.
-    func tokenizeMatchingNormalized(utf8 p: UnsafeBufferPointer<UInt8>) -> RawTokens {
-        var builder = WordBuilder(wordPiece: wordPiece, flags: normalizer.tables.flags)
-        var segment = NormalizedScalars()
+    /// One pass over raw UTF-8: raw added tokens go to `sink` whole, every other scalar through
+    /// the normalizer. Stops at a scalar boundary once `sink` holds `limit` tokens.
+    @inline(__always)
+    private func scan<S: RawTokenSink>(_ p: UnsafeBufferPointer<UInt8>, stopAfter limit: Int, into sink: inout S) {
         var i = 0
         var scalarIndex = 0
         while i < p.count {
+            if sink.tokenCount >= limit { return }
             if matcher.firstBytes[Int(p[i])], let m = matcher.match(p, at: i) {
-                emitSegment(&segment, into: &builder)
-                builder.out.ids.append(m.id)
-                builder.out.starts.append(scalarIndex)
-                builder.out.ends.append(scalarIndex + m.scalarCount)
+                sink.addedToken(m.id, origins: scalarIndex..<(scalarIndex + m.scalarCount))
                 i += m.byteCount
                 scalarIndex += m.scalarCount
                 continue
             }
             let (c, length) = decodeScalar(p, at: i)
             i += length
-            normalizer.normalize(c, origin: scalarIndex, into: &segment)
+            normalizer.normalize(c, origin: scalarIndex, into: &sink)
             scalarIndex += 1
         }
-        emitSegment(&segment, into: &builder)
-        builder.flush()
-        return builder.out
+    }
+}
+
+/// Where ``BertTokenizer``'s scan sends normalized scalars and whole added tokens.
+protocol RawTokenSink: NormalizedScalarSink {
+    /// An added token covering the original scalars `origins`.
+    mutating func addedToken(_ id: Int32, origins: Range<Int>)
+    /// Tokens out so far.
+    var tokenCount: Int { get }
+}
+
+extension WordBuilder: RawTokenSink {
+    mutating func addedToken(_ id: Int32, origins: Range<Int>) {
+        flush()
+        out.ids.append(id)
+        out.starts.append(origins.lowerBound)
+        out.ends.append(origins.upperBound)
     }
 
-    /// Feeds one normalized segment to `builder`, a normalized added token as itself.
-    private func emitSegment(_ segment: inout NormalizedScalars, into builder: inout WordBuilder) {
-        defer { segment = NormalizedScalars() }
-        guard !segment.scalars.isEmpty else { return }
+    var tokenCount: Int { out.ids.count }
+}
+
+/// Collects the normalized scalars of each segment between raw added tokens, and at a segment's
+/// end matches the normalized added tokens in it before the words reach `builder`.
+struct SegmentSink: RawTokenSink {
+    var builder: WordBuilder
+    let matcher: AddedTokenMatcher
+    /// The current segment: normalized scalars with the original scalar each came from.
+    var scalars: [UInt32] = []
+    var origins: [Int] = []
+
+    init(builder: WordBuilder, matcher: AddedTokenMatcher) {
+        self.builder = builder
+        self.matcher = matcher
+    }
+
+    mutating func accept(_ scalar: UInt32, origin: Int) {
+        scalars.append(scalar)
+        origins.append(origin)
+    }
+
+    mutating func addedToken(_ id: Int32, origins range: Range<Int>) {
+        endSegment()
+        builder.addedToken(id, origins: range)
+    }
+
+    var tokenCount: Int { builder.tokenCount }
+
+    /// Feeds the segment to `builder`, a normalized added token as itself.
+    mutating func endSegment() {
+        defer { scalars.removeAll(keepingCapacity: true); origins.removeAll(keepingCapacity: true) }
+        guard !scalars.isEmpty else { return }
         var bytes: [UInt8] = []
         var scalarAt: [Int] = []  // scalar index of each byte
-        for (k, s) in segment.scalars.enumerated() {
+        for (k, s) in scalars.enumerated() {
             let before = bytes.count
             appendUTF8(s, to: &bytes)
             scalarAt += repeatElement(k, count: bytes.count - before)
@@ -273,56 +300,17 @@ extension BertTokenizer {
             var i = 0
             while i < b.count {
                 let k = scalarAt[i]
-                if normalizedMatcher.firstBytes[Int(b[i])], let m = normalizedMatcher.match(b, at: i) {
+                if matcher.firstBytes[Int(b[i])], let m = matcher.match(b, at: i) {
                     let last = scalarAt[i + m.byteCount - 1]
-                    builder.flush()
-                    builder.out.ids.append(m.id)
-                    builder.out.starts.append(segment.origins[k])
-                    builder.out.ends.append(segment.origins[last] + 1)
+                    builder.addedToken(m.id, origins: origins[k]..<(origins[last] + 1))
                     i += m.byteCount
                     continue
                 }
-                builder.accept(segment.scalars[k], origin: segment.origins[k])
+                builder.accept(scalars[k], origin: origins[k])
                 i += 1
                 while i < b.count && scalarAt[i] == k { i += 1 }
             }
         }
-    }
-}
-
-/// Normalized scalars with the original scalar each came from.
-struct NormalizedScalars: NormalizedScalarSink {
-    var scalars: [UInt32] = []
-    var origins: [Int] = []
-
-    mutating func accept(_ scalar: UInt32, origin: Int) {
-        scalars.append(scalar)
-        origins.append(origin)
-    }
-}
-
-/// The scalar at byte `i` of valid UTF-8 and its length in bytes.
-@inline(__always)
-func decodeScalar(_ p: UnsafeBufferPointer<UInt8>, at i: Int) -> (UInt32, Int) {
-    let b0 = p[i]
-    if b0 < 0x80 { return (UInt32(b0), 1) }
-    if b0 < 0xE0 { return (UInt32(b0 & 0x1F) << 6 | UInt32(p[i + 1] & 0x3F), 2) }
-    if b0 < 0xF0 { return (UInt32(b0 & 0x0F) << 12 | UInt32(p[i + 1] & 0x3F) << 6 | UInt32(p[i + 2] & 0x3F), 3) }
-    return (UInt32(b0 & 0x07) << 18 | UInt32(p[i + 1] & 0x3F) << 12 | UInt32(p[i + 2] & 0x3F) << 6 | UInt32(p[i + 3] & 0x3F), 4)
-}
-
-/// Appends the UTF-8 encoding of scalar `s`.
-@inline(__always)
-func appendUTF8(_ s: UInt32, to bytes: inout [UInt8]) {
-    if s < 0x80 {
-        bytes.append(UInt8(s))
-    } else if s < 0x800 {
-        bytes.append(UInt8(0xC0 | s >> 6)); bytes.append(UInt8(0x80 | s & 0x3F))
-    } else if s < 0x10000 {
-        bytes.append(UInt8(0xE0 | s >> 12)); bytes.append(UInt8(0x80 | s >> 6 & 0x3F)); bytes.append(UInt8(0x80 | s & 0x3F))
-    } else {
-        bytes.append(UInt8(0xF0 | s >> 18)); bytes.append(UInt8(0x80 | s >> 12 & 0x3F))
-        bytes.append(UInt8(0x80 | s >> 6 & 0x3F)); bytes.append(UInt8(0x80 | s & 0x3F))
     }
 }
 

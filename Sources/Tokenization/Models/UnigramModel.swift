@@ -77,7 +77,7 @@ public struct UnigramModel: TokenizerModel {
         scalarAt.reserveCapacity(word.count * 3 + 1)
         for (k, s) in word.enumerated() {
             let before = bytes.count
-            PrecompiledNormalizer.appendUTF8(s, to: &bytes)
+            appendUTF8(s, to: &bytes)
             for _ in before..<bytes.count { scalarAt.append(Int32(k)) }
         }
         scalarAt.append(Int32(word.count))

@@ -100,7 +100,7 @@ public struct PrecompiledNormalizer: NormalizerStage {
             let scalars = text.scalars[i..<(i + cluster)]
             i += cluster
             key.removeAll(keepingCapacity: true)
-            for s in scalars { Self.appendUTF8(s, to: &key) }
+            for s in scalars { appendUTF8(s, to: &key) }
             if key.count < 6, let norm = key.withUnsafeBufferPointer({ lookup($0) }) {
                 modified = true
                 replace(oldCount: cluster, with: norm)
@@ -108,7 +108,7 @@ public struct PrecompiledNormalizer: NormalizerStage {
             }
             for s in scalars {
                 key.removeAll(keepingCapacity: true)
-                Self.appendUTF8(s, to: &key)
+                appendUTF8(s, to: &key)
                 if let norm = key.withUnsafeBufferPointer({ lookup($0) }) {
                     modified = true
                     replace(oldCount: 1, with: norm)
@@ -143,19 +143,5 @@ public struct PrecompiledNormalizer: NormalizerStage {
         out.reserveCapacity(scalars.count)
         for c in s { out.append(c.unicodeScalars.count) }
         return out
-    }
-
-    @inline(__always)
-    static func appendUTF8(_ s: UInt32, to bytes: inout [UInt8]) {
-        if s < 0x80 {
-            bytes.append(UInt8(s))
-        } else if s < 0x800 {
-            bytes.append(UInt8(0xC0 | s >> 6)); bytes.append(UInt8(0x80 | s & 0x3F))
-        } else if s < 0x10000 {
-            bytes.append(UInt8(0xE0 | s >> 12)); bytes.append(UInt8(0x80 | s >> 6 & 0x3F)); bytes.append(UInt8(0x80 | s & 0x3F))
-        } else {
-            bytes.append(UInt8(0xF0 | s >> 18)); bytes.append(UInt8(0x80 | s >> 12 & 0x3F))
-            bytes.append(UInt8(0x80 | s >> 6 & 0x3F)); bytes.append(UInt8(0x80 | s & 0x3F))
-        }
     }
 }
