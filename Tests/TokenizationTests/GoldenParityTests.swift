@@ -81,27 +81,6 @@ import Testing
 
     @Test("every Unicode scalar in \"a\" + c + \"b\"", arguments: ["uncased", "cased"])
     func everyScalar(model: String) throws {
-        let tok = try #require(Fixtures.tokenizer(model))
-        let lines = try Fixtures.golden("codepoints-\(model).jsonl")
-        var covered = 0
-        var mismatches = 0
-        for line in lines {
-            let run = try JSONDecoder().decode(Run.self, from: line)
-            let expectedOffsets = Fixtures.pairs(run.offsets)
-            for v in run.first...run.last {
-                guard let s = Unicode.Scalar(v) else { continue }
-                covered += 1
-                var text = "a"
-                text.unicodeScalars.append(s)
-                text += "b"
-                let e = tok.encode(text)
-                if e.ids != run.ids || e.offsets != expectedOffsets {
-                    mismatches += 1
-                    if mismatches <= 5 { Issue.record("\(model) U+\(String(v, radix: 16, uppercase: true)): \(e.ids) \(e.offsets) expected \(run.ids) \(expectedOffsets)") }
-                }
-            }
-        }
-        #expect(covered == 0x110000 - 0x800)
-        #expect(mismatches == 0, "\(mismatches) scalars differ")
+        try expectEveryScalarMatches(try #require(Fixtures.tokenizer(model)), golden: "codepoints-\(model).jsonl", label: model, reportLimit: 5)
     }
 }

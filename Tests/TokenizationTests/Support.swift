@@ -31,3 +31,30 @@ enum Fixtures {
     }
 }
 
+/// Checks `tokenizer` on "a" + c + "b" for every Unicode scalar c against a `codepoints-*.jsonl`
+/// golden (runs of consecutive scalars with the same ids and offsets), recording the first
+/// `reportLimit` mismatches under `label`. Every scalar outside the surrogates must be covered.
+func expectEveryScalarMatches(_ tokenizer: any Tokenizer, golden: String, label: String, reportLimit: Int = 8) throws {
+    var covered = 0
+    var mismatches = 0
+    for line in try Fixtures.golden(golden) {
+        let run = try JSONDecoder().decode(GoldenParityTests.Run.self, from: line)
+        let expectedOffsets = Fixtures.pairs(run.offsets)
+        for v in run.first...run.last {
+            guard let s = Unicode.Scalar(v) else { continue }
+            covered += 1
+            var text = "a"
+            text.unicodeScalars.append(s)
+            text += "b"
+            let e = tokenizer.encode(text)
+            if e.ids != run.ids || e.offsets != expectedOffsets {
+                mismatches += 1
+                if mismatches <= reportLimit {
+                    Issue.record("\(label) U+\(String(v, radix: 16, uppercase: true)): \(e.ids) \(e.offsets) expected \(run.ids) \(expectedOffsets)")
+                }
+            }
+        }
+    }
+    #expect(covered == 0x110000 - 0x800)
+    #expect(mismatches == 0, "\(label): \(mismatches) scalars differ")
+}
