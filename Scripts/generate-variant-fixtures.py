@@ -225,6 +225,8 @@ VARIANTS = [
       family="mpnet", max_seq_length=500, config=dict(max_position_embeddings=520), texts_extra=TEXTS_1024_EXTRA[:1]),
     V("family_distilbert", "DistilBertModel (its own tensor and config names, no token types) with DistilBertTokenizer, mean pooling (msmarco-distilbert shape)",
       family="distilbert"),
+    V("family_distilbert_sinusoidal", "DistilBERT with sinusoidal_pos_embds true: the flag only initialises the position table, the saved table (random here, so a recomputed sinusoid would differ) is what runs",
+      family="distilbert", config=dict(sinusoidal_pos_embds=True)),
     V("family_distilbert_cls_prefix", "DistilBertForMaskedLM checkpoint (distilbert. prefix plus the MLM head), CLS pooling",
       family="distilbert", pooling="cls", edits=["family_prefix"]),
     V("family_roberta", "RobertaModel (positions after padding_idx, type_vocab_size 1) with a WordPiece tokenizer; '[PAD]' typed in a text takes position padding_idx",
@@ -353,7 +355,8 @@ def family_body(family, vocab, config):
         from transformers import DistilBertConfig, DistilBertModel
         cfg = DistilBertConfig(vocab_size=len(vocab), dim=c["hidden_size"], n_layers=c["num_hidden_layers"],
                                n_heads=c["num_attention_heads"], hidden_dim=c["intermediate_size"],
-                               max_position_embeddings=c["max_position_embeddings"], activation=c["hidden_act"], pad_token_id=0)
+                               max_position_embeddings=c["max_position_embeddings"], activation=c["hidden_act"], pad_token_id=0,
+                               sinusoidal_pos_embds=c.get("sinusoidal_pos_embds", False))
         cfg.hidden_size = cfg.dim  # read by the generic code below
         return DistilBertModel(cfg), cfg
     raise ValueError(family)
