@@ -4,7 +4,6 @@ import Testing
 
 /// Token ids and offsets compared id for id with Hugging Face `tokenizers` (see Goldens/manifest.json).
 @Suite struct GoldenParityTests {
-    struct CorpusCase: Decodable { let text: String; let ids: [Int32]; let offsets: [Int] }
     struct TruncationCase: Decodable { let text: String; let max: Int; let model: String; let ids: [Int32]; let offsets: [Int]; let overflowed: Bool }
     struct PairCase: Decodable { let a: String; let b: String; let max: Int?; let model: String; let ids: [Int32]; let types: [Int32]; let offsets: [Int]; let overflowed: Bool }
     struct Run: Decodable {
@@ -28,23 +27,7 @@ import Testing
 
     @Test("corpus ids and offsets", arguments: ["uncased", "cased"])
     func corpus(model: String) throws {
-        let tok = try #require(Fixtures.tokenizer(model))
-        let lines = try Fixtures.golden("corpus-\(model).jsonl")
-        #expect(lines.count >= 2000)
-        var mismatches = 0
-        for line in lines {
-            let c = try JSONDecoder().decode(CorpusCase.self, from: line)
-            let e = tok.encode(c.text)
-            if e.ids != c.ids || e.offsets != Fixtures.pairs(c.offsets) {
-                mismatches += 1
-                if mismatches <= 5 {
-                    Issue.record("\(model) \(c.text.debugDescription.prefix(200)): ids \(e.ids.prefix(40)) expected \(c.ids.prefix(40)); offsets \(e.offsets.prefix(20)) expected \(Fixtures.pairs(c.offsets).prefix(20))")
-                }
-            }
-            #expect(e.attentionMask == [Int32](repeating: 1, count: e.ids.count))
-            #expect(e.typeIds == [Int32](repeating: 0, count: e.ids.count))
-        }
-        #expect(mismatches == 0, "\(mismatches) of \(lines.count) texts differ")
+        try expectCorpusMatches(try #require(Fixtures.tokenizer(model)), golden: "corpus-\(model).jsonl", label: model, minimumCount: 2000, reportLimit: 5)
     }
 
     @Test("truncation to max length")

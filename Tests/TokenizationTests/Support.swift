@@ -58,3 +58,28 @@ func expectEveryScalarMatches(_ tokenizer: any Tokenizer, golden: String, label:
     #expect(covered == 0x110000 - 0x800)
     #expect(mismatches == 0, "\(label): \(mismatches) scalars differ")
 }
+
+/// One text of a `corpus-*.jsonl` golden: the ids and flattened offsets of its single encoding.
+struct CorpusCase: Decodable { let text: String; let ids: [Int32]; let offsets: [Int] }
+
+/// Checks `tokenizer` on every text of a `corpus-*.jsonl` golden (at least `minimumCount`):
+/// ids, offsets, an all-ones attention mask and all-zero type ids, recording the first
+/// `reportLimit` mismatches under `label`.
+func expectCorpusMatches(_ tokenizer: any Tokenizer, golden: String, label: String, minimumCount: Int, reportLimit: Int = 8) throws {
+    let lines = try Fixtures.golden(golden)
+    #expect(lines.count >= minimumCount)
+    var mismatches = 0
+    for line in lines {
+        let c = try JSONDecoder().decode(CorpusCase.self, from: line)
+        let e = tokenizer.encode(c.text)
+        if e.ids != c.ids || e.offsets != Fixtures.pairs(c.offsets) {
+            mismatches += 1
+            if mismatches <= reportLimit {
+                Issue.record("\(label) \(c.text.debugDescription.prefix(160)): ids \(e.ids.prefix(40)) expected \(c.ids.prefix(40)); offsets \(e.offsets.prefix(20)) expected \(Fixtures.pairs(c.offsets).prefix(20))")
+            }
+        }
+        #expect(e.attentionMask == [Int32](repeating: 1, count: e.ids.count))
+        #expect(e.typeIds == [Int32](repeating: 0, count: e.ids.count))
+    }
+    #expect(mismatches == 0, "\(label): \(mismatches) of \(lines.count) texts differ")
+}

@@ -7,7 +7,6 @@ import Testing
 /// (Goldens/unigram/manifest.json): a tiny SentencePiece model trained by that script, converted
 /// by transformers, and variants with the schemas real files carry.
 @Suite struct UnigramParityTests {
-    struct CorpusCase: Decodable { let text: String; let ids: [Int32]; let offsets: [Int] }
     struct TruncationCase: Decodable { let text: String; let max: Int; let ids: [Int32]; let offsets: [Int]; let overflowed: Bool }
     struct PairCase: Decodable { let a: String; let b: String; let max: Int?; let ids: [Int32]; let types: [Int32]; let offsets: [Int]; let overflowed: Bool }
 
@@ -24,22 +23,7 @@ import Testing
 
     @Test("corpus ids and offsets", arguments: variants)
     func corpus(variant: String) throws {
-        let tok = try Self.tokenizer(variant)
-        let lines = try Fixtures.golden("unigram/corpus-\(variant).jsonl")
-        #expect(lines.count >= 1000)
-        var mismatches = 0
-        for line in lines {
-            let c = try JSONDecoder().decode(CorpusCase.self, from: line)
-            let e = tok.encode(c.text)
-            if e.ids != c.ids || e.offsets != Fixtures.pairs(c.offsets) {
-                mismatches += 1
-                if mismatches <= 8 {
-                    Issue.record("\(variant) \(c.text.debugDescription.prefix(120)): ids \(e.ids.prefix(40)) expected \(c.ids.prefix(40)); offsets \(e.offsets.prefix(20)) expected \(Fixtures.pairs(c.offsets).prefix(20))")
-                }
-            }
-            #expect(e.attentionMask == [Int32](repeating: 1, count: e.ids.count))
-        }
-        #expect(mismatches == 0, "\(mismatches) of \(lines.count) texts differ")
+        try expectCorpusMatches(try Self.tokenizer(variant), golden: "unigram/corpus-\(variant).jsonl", label: variant, minimumCount: 1000)
     }
 
     @Test("truncation to max length", arguments: variants)
