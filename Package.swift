@@ -6,7 +6,8 @@ import PackageDescription
 //   (EncoderServer is the only target importing a server framework: Hummingbird)
 //   EncoderServer -> RequestDecoding -> StrictJSON (request bodies, framework-free so it fuzzes alone)
 //   TransformerEncoder -> {Kernels, SafeTensors, StrictJSON};  Kernels -> {COpenBLAS, CSmallGemm}
-// SafeTensors, Tokenization and StrictJSON are leaves that build and test without BLAS.
+// SafeTensors, Tokenization and StrictJSON are leaves that build and test without BLAS
+// (Tokenization uses swift-collections' HeapModule).
 let package = Package(
     name: "swift-sentence-encoder",
     platforms: [.macOS(.v15)],
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         .systemLibrary(
@@ -38,7 +40,8 @@ let package = Package(
         .target(name: "CSmallGemm"),
         .target(name: "Kernels", dependencies: ["COpenBLAS", "CSmallGemm"]),
         .target(name: "SafeTensors", dependencies: ["StrictJSON"]),
-        .target(name: "Tokenization", dependencies: ["StrictJSON"]),
+        // HeapModule: the merge queue of the BPE model.
+        .target(name: "Tokenization", dependencies: ["StrictJSON", .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "TransformerEncoder", dependencies: ["Kernels", "SafeTensors", "StrictJSON"]),
         .target(name: "SentenceEmbeddings", dependencies: ["TransformerEncoder", "Tokenization", "SafeTensors", "StrictJSON"]),
         // Files in, embedding files out: streaming, resumable, sharded (the engine of `encoder run --input`).

@@ -19,6 +19,12 @@ Each table is what the reference DOES to a scalar, probed per scalar:
   lowercase    lowercase maps it to another sequence (char::to_lowercase, per scalar)
   regexWord    the `regex` crate's Unicode `\w`, as the Whitespace pre-tokenizer (`\w+|[^\w\s]+`)
                sees it: "a"+c stays one piece (also what added tokens' single_word tests)
+  gpt2Letter, gpt2Number, gpt2Space
+               `\p{L}`, `\p{N}` and `\s` of the ByteLevel pre-tokenizer's split pattern
+               `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`, as its
+               regex engine (Oniguruma, `SysRegex`) reads them: probed with `Split(Regex(CLASS),
+               "removed")` over one string holding every scalar (the scalars no piece keeps are the
+               class), then checked against the whole ByteLevel pattern
 The script also checks that strip-then-lowercase on a scalar equals the composition of the two
 tables, which is what lets the Swift side normalize one scalar at a time.
 
@@ -27,8 +33,9 @@ Never edit the output by hand; rerun this script.
 """
 import os, sys, platform
 import tokenizers
+from tokenizers import Regex
 from tokenizers.normalizers import BertNormalizer
-from tokenizers.pre_tokenizers import BertPreTokenizer, Whitespace
+from tokenizers.pre_tokenizers import BertPreTokenizer, ByteLevel, Split, Whitespace
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Sources", "Tokenization", "ReferenceUnicodeTables.swift")
@@ -100,6 +107,28 @@ for c in scalars():
     expect = "".join(lower.normalize_str(x) for x in s)
     assert both.normalize_str(ch) == expect, (hex(c), both.normalize_str(ch), expect)
 
+def regex_class(pattern):
+    """The scalars `pattern` (one char class) matches, by the reference's own regex engine."""
+    every = list(scalars())
+    kept = [False] * len(every)
+    for _, (s, e) in Split(Regex(pattern), "removed").pre_tokenize_str("".join(chr(c) for c in every)):
+        for i in range(s, e):
+            kept[i] = True
+    return [c for c, k in zip(every, kept) if not k]
+
+gpt2_letter, gpt2_number, gpt2_space = regex_class(r"\p{L}"), regex_class(r"\p{N}"), regex_class(r"\s")
+assert not (set(gpt2_letter) & set(gpt2_number)) and not (set(gpt2_letter) & set(gpt2_space)) \
+    and not (set(gpt2_number) & set(gpt2_space)), "the GPT-2 classes overlap"
+byte_level = ByteLevel(add_prefix_space=False, use_regex=True)
+for cls in (gpt2_letter, gpt2_number):
+    for c in cls[:: max(1, len(cls) // 200)]:
+        pieces = byte_level.pre_tokenize_str(" " + chr(c) * 3)
+        assert len(pieces) == 1, (hex(c), pieces)
+for c in gpt2_space:
+    # `\s+(?!\S)` gives back the run's last scalar, which U+0020 alone then joins to "y".
+    want = [(0, 1), (1, 2), (2, 4)] if c == 0x20 else [(0, 1), (1, 2), (2, 3), (3, 4)]
+    assert [o for _, o in byte_level.pre_tokenize_str("x" + chr(c) * 2 + "y")] == want, hex(c)
+
 def ranges(cs):
     out, start, prev = [], None, None
     for c in cs:
@@ -134,9 +163,13 @@ body.append(lit("stripRemoved", "strip_accents (NFD, then drop Mn) deletes these
 body.append(lit("strip", "strip_accents maps these to the listed scalars (Hangul syllables are decomposed algorithmically instead).", mapping(strip_map)))
 body.append(lit("lowercase", "lowercase maps these to the listed scalars (`char::to_lowercase`, no context).", mapping(lower_map)))
 body.append(lit("regexWord", "the `regex` crate's Unicode `\\w` (Whitespace pre-tokenizer, added tokens' single_word).", ranges(regex_word)))
+body.append(lit("gpt2Letter", "`\\p{L}` of the ByteLevel split pattern (Oniguruma's tables, not Swift's).", ranges(gpt2_letter)))
+body.append(lit("gpt2Number", "`\\p{N}` of the ByteLevel split pattern.", ranges(gpt2_number)))
+body.append(lit("gpt2Space", "`\\s` of the ByteLevel split pattern.", ranges(gpt2_space)))
 body.append("}\n")
 with open(OUT, "w") as f:
     f.write("".join(body))
 print("wrote", OUT, "deleted", len(deleted), "cleanSpace", len(clean_space), "cjk", len(cjk),
       "splitSpace", len(split_space), "punct", len(punct), "stripRemoved", len(strip_removed),
-      "strip", len(strip_map), "lower", len(lower_map), "regexWord", len(regex_word), file=sys.stderr)
+      "strip", len(strip_map), "lower", len(lower_map), "regexWord", len(regex_word),
+      "gpt2Letter", len(gpt2_letter), "gpt2Number", len(gpt2_number), "gpt2Space", len(gpt2_space), file=sys.stderr)

@@ -335,19 +335,7 @@ private struct TokenizerJSON {
         guard modelType == nil || modelType == "WordPiece" else {
             throw .unsupportedComponent(path: file, component: "model", type: modelType!)
         }
-        let vocabObject = try reading { () throws(JSONFieldError) in try model["vocab"].object() }
-        var byID = [String?](repeating: nil, count: vocabObject.count)
-        for (token, value) in vocabObject.members {
-            let id = try reading { () throws(JSONFieldError) in try value.int(in: 0...) }
-            guard id < byID.count else {
-                throw .invalidVocabularyIDs(path: file, reason: "token \(token.debugDescription) has id \(id) but there are \(byID.count) tokens")
-            }
-            if let other = byID[id] {
-                throw .invalidVocabularyIDs(path: file, reason: "tokens \(other.debugDescription) and \(token.debugDescription) share id \(id)")
-            }
-            byID[id] = token
-        }
-        vocab = byID.map { $0! }  // count distinct ids < count each unique => all filled
+        vocab = try Vocabulary.tokensByID(try reading { () throws(JSONFieldError) in try model["vocab"].object() })
         try reading { () throws(JSONFieldError) in
             // tokenizers writes these three always; a missing one keeps WordPiece's default.
             if let v = model.optional("unk_token") { unk = try v.string() }

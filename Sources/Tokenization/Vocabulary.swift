@@ -1,3 +1,5 @@
+import StrictJSON
+
 /// A WordPiece vocabulary: token strings by id, and lookups keyed by the token's
 /// UTF-8 bytes.
 ///
@@ -75,6 +77,25 @@ public final class Vocabulary: Sendable {
     func lookupContinuation(_ bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
         if bytes.count > continuation.maxKeyLength { return nil }
         return pool.withUnsafeBufferPointer { continuation.lookup(bytes, pool: $0) }
+    }
+
+    /// The tokens of a `{"token": id, ...}` vocabulary object (WordPiece's and BPE's `model.vocab`)
+    /// by id. Ids must be exactly 0..<count, each once: a gap or a shared id is refused with the
+    /// tokens involved (the reference would keep one of two tokens sharing an id at random).
+    public static func tokensByID(_ vocabObject: JSONFields) throws(TokenizationError) -> [String] {
+        let file = vocabObject.file
+        var byID = [String?](repeating: nil, count: vocabObject.count)
+        for (token, value) in vocabObject.members {
+            let id = try reading { () throws(JSONFieldError) in try value.int(in: 0...) }
+            guard id < byID.count else {
+                throw .invalidVocabularyIDs(path: file, reason: "token \(token.debugDescription) has id \(id) but there are \(byID.count) tokens")
+            }
+            if let other = byID[id] {
+                throw .invalidVocabularyIDs(path: file, reason: "tokens \(other.debugDescription) and \(token.debugDescription) share id \(id)")
+            }
+            byID[id] = token
+        }
+        return byID.map { $0! }  // count distinct ids < count, each unique: all filled
     }
 
     /// Tokens in a `vocab.txt` file: one per line, id = line index, as the reference

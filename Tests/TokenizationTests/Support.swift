@@ -83,3 +83,39 @@ func expectCorpusMatches(_ tokenizer: any Tokenizer, golden: String, label: Stri
     }
     #expect(mismatches == 0, "\(label): \(mismatches) of \(lines.count) texts differ")
 }
+
+/// Checks `tokenizer` on every line of a `truncation-*.jsonl` golden (`{"text", "max", "ids",
+/// "offsets", "overflowed"}`, at least 50): one sequence truncated to `max` tokens.
+func expectTruncationMatches(_ tokenizer: any Tokenizer, golden: String, label: String, reportLimit: Int = 5) throws {
+    struct TruncationCase: Decodable { let text: String; let max: Int; let ids: [Int32]; let offsets: [Int]; let overflowed: Bool }
+    let lines = try Fixtures.golden(golden)
+    #expect(lines.count >= 50)
+    var mismatches = 0
+    for line in lines {
+        let c = try JSONDecoder().decode(TruncationCase.self, from: line)
+        let e = tokenizer.encode(c.text, maxLength: c.max)
+        if e.ids != c.ids || e.offsets != Fixtures.pairs(c.offsets) || e.overflowed != c.overflowed {
+            mismatches += 1
+            if mismatches <= reportLimit { Issue.record("\(label) max \(c.max) \(c.text.debugDescription.prefix(80)): \(e.ids) expected \(c.ids), overflowed \(e.overflowed)") }
+        }
+    }
+    #expect(mismatches == 0, "\(label): \(mismatches) of \(lines.count) truncations differ")
+}
+
+/// Checks `tokenizer` on every line of a `pairs-*.jsonl` golden (`{"a", "b", "max" or null, "ids",
+/// "types", "offsets", "overflowed"}`, at least 50): pair templates, type ids, longest-first truncation.
+func expectPairsMatch(_ tokenizer: any Tokenizer, golden: String, label: String, reportLimit: Int = 5) throws {
+    struct PairCase: Decodable { let a: String; let b: String; let max: Int?; let ids: [Int32]; let types: [Int32]; let offsets: [Int]; let overflowed: Bool }
+    let lines = try Fixtures.golden(golden)
+    #expect(lines.count >= 50)
+    var mismatches = 0
+    for line in lines {
+        let c = try JSONDecoder().decode(PairCase.self, from: line)
+        let e = tokenizer.encode(c.a, pair: c.b, maxLength: c.max)
+        if e.ids != c.ids || e.typeIds != c.types || e.offsets != Fixtures.pairs(c.offsets) || e.overflowed != c.overflowed {
+            mismatches += 1
+            if mismatches <= reportLimit { Issue.record("\(label) max \(String(describing: c.max)) \(c.a.debugDescription.prefix(50)) | \(c.b.debugDescription.prefix(50)): \(e.ids) \(e.typeIds) expected \(c.ids) \(c.types)") }
+        }
+    }
+    #expect(mismatches == 0, "\(label): \(mismatches) of \(lines.count) pairs differ")
+}

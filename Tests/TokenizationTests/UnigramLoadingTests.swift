@@ -5,10 +5,14 @@ import Testing
 /// Loading Unigram folders: dispatch by model type, and one refusal per thing not implemented,
 /// each naming the component (its key path), the file and what is supported.
 @Suite struct UnigramLoadingTests {
-    /// The xlmr fixture's tokenizer.json with `edit` applied, in a fresh folder (tokenizer_config.json
-    /// says PreTrainedTokenizerFast so the file is used as written).
-    static func folder(_ edit: (inout [String: Any]) -> Void, config: [String: Any] = ["tokenizer_class": "PreTrainedTokenizerFast"]) throws -> URL {
-        let source = UnigramParityTests.folder("xlmr").appendingPathComponent("tokenizer.json")
+    /// A fixture's tokenizer.json (the xlmr one unless `source` names another folder) with `edit`
+    /// applied, in a fresh folder (tokenizer_config.json says PreTrainedTokenizerFast so the file is
+    /// used as written).
+    static func folder(
+        _ edit: (inout [String: Any]) -> Void, config: [String: Any] = ["tokenizer_class": "PreTrainedTokenizerFast"],
+        source folder: URL = UnigramParityTests.folder("xlmr")
+    ) throws -> URL {
+        let source = folder.appendingPathComponent("tokenizer.json")
         var json = try JSONSerialization.jsonObject(with: Data(contentsOf: source)) as! [String: Any]
         edit(&json)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("unigram-\(UUID().uuidString)")

@@ -7,9 +7,6 @@ import Testing
 /// (Goldens/unigram/manifest.json): a tiny SentencePiece model trained by that script, converted
 /// by transformers, and variants with the schemas real files carry.
 @Suite struct UnigramParityTests {
-    struct TruncationCase: Decodable { let text: String; let max: Int; let ids: [Int32]; let offsets: [Int]; let overflowed: Bool }
-    struct PairCase: Decodable { let a: String; let b: String; let max: Int?; let ids: [Int32]; let types: [Int32]; let offsets: [Int]; let overflowed: Bool }
-
     static let variants = ["xlmr", "legacy", "legacy-xlmr", "stages"]
 
     static func folder(_ variant: String) -> URL {
@@ -28,36 +25,12 @@ import Testing
 
     @Test("truncation to max length", arguments: variants)
     func truncation(variant: String) throws {
-        let tok = try Self.tokenizer(variant)
-        let lines = try Fixtures.golden("unigram/truncation-\(variant).jsonl")
-        #expect(lines.count >= 50)
-        var mismatches = 0
-        for line in lines {
-            let c = try JSONDecoder().decode(TruncationCase.self, from: line)
-            let e = tok.encode(c.text, maxLength: c.max)
-            if e.ids != c.ids || e.offsets != Fixtures.pairs(c.offsets) || e.overflowed != c.overflowed {
-                mismatches += 1
-                if mismatches <= 5 { Issue.record("\(variant) max \(c.max) \(c.text.debugDescription.prefix(80)): \(e.ids) expected \(c.ids), overflowed \(e.overflowed)") }
-            }
-        }
-        #expect(mismatches == 0)
+        try expectTruncationMatches(try Self.tokenizer(variant), golden: "unigram/truncation-\(variant).jsonl", label: variant)
     }
 
     @Test("pairs with type ids and longest-first truncation", arguments: variants)
     func pairs(variant: String) throws {
-        let tok = try Self.tokenizer(variant)
-        let lines = try Fixtures.golden("unigram/pairs-\(variant).jsonl")
-        #expect(lines.count >= 50)
-        var mismatches = 0
-        for line in lines {
-            let c = try JSONDecoder().decode(PairCase.self, from: line)
-            let e = tok.encode(c.a, pair: c.b, maxLength: c.max)
-            if e.ids != c.ids || e.typeIds != c.types || e.offsets != Fixtures.pairs(c.offsets) || e.overflowed != c.overflowed {
-                mismatches += 1
-                if mismatches <= 5 { Issue.record("\(variant) max \(String(describing: c.max)) \(c.a.debugDescription.prefix(50)) | \(c.b.debugDescription.prefix(50)): \(e.ids) \(e.typeIds) expected \(c.ids) \(c.types)") }
-            }
-        }
-        #expect(mismatches == 0)
+        try expectPairsMatch(try Self.tokenizer(variant), golden: "unigram/pairs-\(variant).jsonl", label: variant)
     }
 
     @Test("every Unicode scalar in \"a\" + c + \"b\" (Precompiled, graphemes, unknowns)")

@@ -12,7 +12,18 @@ extension PipelineTokenizer {
     ///   byte_fallback=False)`, `Sequence[WhitespaceSplit, Metaspace(prepend_scheme="always"` or
     ///   `"never"` by `add_prefix_space`, default true`)]`, `<s> $A </s>` / `<s> $A </s> </s> $B </s>`.
     ///   Every part of the file this drops is listed in ``warnings``;
+    /// - `RobertaTokenizer`(`Fast`): transformers keeps the file's BPE vocabulary and merges and its
+    ///   added tokens, and rebuilds the rest (models/roberta/tokenization_roberta.py): no normalizer,
+    ///   `ByteLevel(add_prefix_space)` (tokenizer_config.json, default false), `BPE` without
+    ///   unknown token, dropout, prefix or suffix, and `RobertaProcessing(trim_offsets,
+    ///   add_prefix_space)` (trim_offsets default true). Every part of the file this drops is listed
+    ///   in ``warnings``;
     /// - another class: tokenizer.json as written, with a warning (that class may rebuild its pipeline).
+    ///
+    /// A class that rebuilds its pipeline needs its model type (Unigram for XLM-R, BPE for RoBERTa);
+    /// another model is refused. `add_bos_token`/`add_eos_token` in tokenizer_config.json change
+    /// nothing for a generic class (probed with transformers 5.25: the file's post-processor, or none,
+    /// is what runs).
     ///
     /// Every component type is checked against ``StageRegistry``; an unknown one is refused with
     /// its key path. The vocabulary size limit is checked before any table is built.
@@ -25,16 +36,23 @@ extension PipelineTokenizer {
         let tokenizerClass = try files.tokenizerClass()
         var warnings: [String] = []
         let xlmr = tokenizerClass == "XLMRobertaTokenizer" || tokenizerClass == "XLMRobertaTokenizerFast"
+        let roberta = tokenizerClass == "RobertaTokenizer" || tokenizerClass == "RobertaTokenizerFast"
         switch tokenizerClass {
         case nil, "PreTrainedTokenizerFast", "TokenizersBackend": break
-        case _ where xlmr: break
+        case _ where xlmr || roberta: break
         case let other?:
-            warnings.append("tokenizer_config.json tokenizer_class \(other) is not one whose pipeline this runtime rebuilds (XLMRobertaTokenizer) or a generic one; its tokenizer.json is used as written (ids may differ from transformers if that class rebuilds its pipeline)")
+            warnings.append("tokenizer_config.json tokenizer_class \(other) is not one whose pipeline this runtime rebuilds (XLMRobertaTokenizer, RobertaTokenizer) or a generic one; its tokenizer.json is used as written (ids may differ from transformers if that class rebuilds its pipeline)")
+        }
+        let modelType = try StageRegistry.type(of: modelObject)
+        for (rebuilds, needs) in [(xlmr, "Unigram"), (roberta, "BPE")] where rebuilds && modelType != needs {
+            throw .unsupportedComponent(
+                path: file, component: "model",
+                type: "\(modelType) with tokenizer_class \(tokenizerClass!) (transformers rebuilds that class around a \(needs) model)")
         }
 
-        // Special tokens: the class's defaults (XLM-R), then special_tokens_map.json, then tokenizer_config.json.
+        // Special tokens: the class's defaults (XLM-R, RoBERTa), then special_tokens_map.json, then tokenizer_config.json.
         let roles = ["bos", "eos", "unk", "sep", "cls", "pad", "mask"]
-        let defaults = xlmr
+        let defaults = xlmr || roberta
             ? ["bos": "<s>", "eos": "</s>", "unk": "<unk>", "sep": "</s>", "cls": "<s>", "pad": "<pad>", "mask": "<mask>"]
             : [:]
         let special = try files.specialTokens(roles, defaults: defaults)
@@ -42,17 +60,11 @@ extension PipelineTokenizer {
 
         let normalizer: (any NormalizerStage)?
         let preTokenizer: (any PreTokenizerStage)?
-        let model: UnigramModel
+        let model: any TokenizerModel
         var stageNames: String
         let normalizerObject = try reading { () throws(JSONFieldError) in try root.optional("normalizer")?.object() }
         let preObject = try reading { () throws(JSONFieldError) in try root.optional("pre_tokenizer")?.object() }
         let postObject = try reading { () throws(JSONFieldError) in try root.optional("post_processor")?.object() }
-        let modelType = try StageRegistry.type(of: modelObject)
-        guard modelType == "Unigram" else {
-            // Only Unigram has a reader today; the registry refuses the others by name.
-            _ = try StageRegistry.build(modelObject, StageRegistry.models)
-            throw .unsupportedComponent(path: file, component: "model", type: modelType)
-        }
 
         if xlmr {
             let cls = tokenizerClass!
@@ -91,10 +103,31 @@ extension PipelineTokenizer {
             }
             model = UnigramModel(parsed, unknownID: 3, byteFallback: false)
             stageNames = "normalizer \(kept), pre-tokenizer \(rebuilt) (\(cls) as transformers 5 rebuilds it)"
+        } else if roberta {
+            let cls = tokenizerClass!
+            normalizer = nil
+            if normalizerObject != nil {
+                warnings.append("tokenizer.json normalizer is \(try Self.describe(normalizerObject)) but \(cls) in transformers 5 uses none; using none")
+            }
+            let addPrefixSpace = try reading { () throws(JSONFieldError) in try files.config?.optional("add_prefix_space")?.bool() } ?? false
+            let byteLevel = ByteLevelPreTokenizer(addPrefixSpace: addPrefixSpace)
+            preTokenizer = byteLevel
+            let rebuilt = Self.describe(byteLevel)
+            let writtenPre = try Self.describe(preObject)
+            if writtenPre != rebuilt {
+                warnings.append("tokenizer.json pre_tokenizer is \(writtenPre) but \(cls) in transformers 5 rebuilds \(rebuilt); using \(rebuilt)")
+            }
+            let parsed = try BPEModel(json: modelObject, settings: .none)
+            let written = try? BPEModel.Settings(json: modelObject)
+            if written != BPEModel.Settings.none {
+                warnings.append("tokenizer.json model sets \(written.map { "\($0)" } ?? "settings this runtime refuses") but \(cls) in transformers 5 builds BPE without unk_token, dropout, prefix, suffix or byte fallback; using that")
+            }
+            model = parsed
+            stageNames = "normalizer none, pre-tokenizer \(rebuilt) (\(cls) as transformers 5 rebuilds it)"
         } else {
             normalizer = try normalizerObject.map { o throws(TokenizationError) in try StageRegistry.normalizer(o) }
             preTokenizer = try preObject.map { o throws(TokenizationError) in try StageRegistry.preTokenizer(o) }
-            model = try UnigramModel(json: modelObject, requireUnknown: true)
+            model = try StageRegistry.build(modelObject, StageRegistry.models)
             stageNames = "normalizer \(try Self.describe(normalizerObject)), pre-tokenizer \(try Self.describe(preObject))"
         }
 
@@ -130,7 +163,23 @@ extension PipelineTokenizer {
         }
 
         let post: any PostProcessorStage
-        if xlmr {
+        if roberta {
+            let trimOffsets = try reading { () throws(JSONFieldError) in try files.config?.optional("trim_offsets")?.bool() } ?? true
+            let addPrefixSpace = (preTokenizer as? ByteLevelPreTokenizer)?.addPrefixSpace ?? false
+            guard let cls = id(special.tokens["cls"]!) else {
+                throw .missingSpecialToken(role: "cls", token: special.tokens["cls"]!, source: file)
+            }
+            guard let sep = id(special.tokens["sep"]!) else {
+                throw .missingSpecialToken(role: "sep", token: special.tokens["sep"]!, source: file)
+            }
+            let t = TemplateProcessing.roberta(cls: cls, sep: sep, trimOffsets: trimOffsets, addPrefixSpace: addPrefixSpace)
+            let written = postObject.flatMap { try? StageRegistry.build($0, StageRegistry.postProcessors) as? TemplateProcessing }
+            if written?.single != t.single || written?.pair != t.pair || written?.trimOffsets.enabled != t.trimOffsets.enabled
+                || written?.trimOffsets.addPrefixSpace != t.trimOffsets.addPrefixSpace {
+                warnings.append("tokenizer.json post_processor is \(try Self.describe(postObject)) but \(tokenizerClass!) in transformers 5 rebuilds RobertaProcessing(trim_offsets \(trimOffsets), add_prefix_space \(addPrefixSpace)); using that")
+            }
+            post = t
+        } else if xlmr {
             guard let bos = id(special.tokens["bos"]!) else {
                 throw .missingSpecialToken(role: "bos", token: special.tokens["bos"]!, source: file)
             }
@@ -188,9 +237,14 @@ extension PipelineTokenizer {
             }
             return "Sequence[\(inner.joined(separator: ", "))]"
         }
+        if t == "ByteLevel", let b = try? ByteLevelPreTokenizer(json: o) { return describe(b) }
         if t == "Metaspace" {
             if let m = try? MetaspacePreTokenizer(json: o) { return "Metaspace(\(m.prependScheme.rawValue)\(m.split ? "" : ", no split"))" }
         }
         return t
+    }
+
+    static func describe(_ b: ByteLevelPreTokenizer) -> String {
+        "ByteLevel(add_prefix_space \(b.addPrefixSpace)\(b.useRegex ? "" : ", no regex"))"
     }
 }

@@ -25,16 +25,19 @@ enum StageRegistry {
         "WhitespaceSplit": { _ throws(TokenizationError) in WhitespaceSplitPreTokenizer() },
         "Whitespace": { _ throws(TokenizationError) in WhitespacePreTokenizer() },
         "Sequence": { o throws(TokenizationError) in try SequencePreTokenizer(json: o) },
+        "ByteLevel": { o throws(TokenizationError) in try ByteLevelPreTokenizer(json: o) },
     ]
 
     static let models: [String: Reader<any TokenizerModel>] = [
         "Unigram": { o throws(TokenizationError) in try UnigramModel(json: o) },
+        "BPE": { o throws(TokenizationError) in try BPEModel(json: o) },
     ]
 
     static let postProcessors: [String: Reader<any PostProcessorStage>] = [
         "TemplateProcessing": { o throws(TokenizationError) in try TemplateProcessing(templateJSON: o) },
         "BertProcessing": { o throws(TokenizationError) in try TemplateProcessing(bertJSON: o) },
         "RobertaProcessing": { o throws(TokenizationError) in try TemplateProcessing(robertaJSON: o) },
+        "ByteLevel": { o throws(TokenizationError) in try TemplateProcessing(byteLevelJSON: o) },
     ]
 
     /// The types this runtime runs for a component (its key in tokenizer.json), for error messages.
@@ -157,6 +160,119 @@ extension SequencePreTokenizer {
     }
 }
 
+extension ByteLevelPreTokenizer {
+    /// `{"type": "ByteLevel", "add_prefix_space": bool, "trim_offsets": bool, "use_regex": bool}`
+    /// (byte_level.rs: `add_prefix_space` and `trim_offsets` default to true, `use_regex` to true;
+    /// `trim_offsets` belongs to the post-processor and does nothing here).
+    init(json o: JSONFields) throws(TokenizationError) {
+        self = try reading { () throws(JSONFieldError) in
+            ByteLevelPreTokenizer(addPrefixSpace: try o.optional("add_prefix_space")?.bool() ?? true,
+                                  useRegex: try o.optional("use_regex")?.bool() ?? true)
+        }
+    }
+}
+
+extension BPEModel {
+    /// `{"type": "BPE", "dropout": null, "unk_token": s|null, "continuing_subword_prefix": s|null,
+    /// "end_of_word_suffix": s|null, "fuse_unk": bool, "byte_fallback": bool, "ignore_merges": bool,
+    /// "vocab": {token: id}, "merges": ["a b", ...] | [["a", "b"], ...]}` (bpe/serialization.rs;
+    /// the flags default to false). Legacy merges are split at the one space they must hold, and
+    /// lines starting with `#version` are skipped, as `convert_merges_to_hashmap` does.
+    ///
+    /// `settings` replaces the file's flags (a tokenizer class that rebuilds its model keeps only
+    /// the vocabulary and merges); they are then not read at all.
+    init(json o: JSONFields, settings given: Settings? = nil) throws(TokenizationError) {
+        let settings: Settings
+        if let given { settings = given } else { settings = try Settings(json: o) }
+        let tokens = try Vocabulary.tokensByID(try reading { () throws(JSONFieldError) in try o["vocab"].object() })
+        guard !tokens.isEmpty else { throw .emptyVocabulary(path: o.file + " model.vocab") }
+        let items = try reading { () throws(JSONFieldError) in try o["merges"].array() }
+        var merges: [BPEModel.Merge] = []
+        var origin: [Int] = []  // merge rank -> index in `items` (legacy `#version` lines are skipped)
+        merges.reserveCapacity(items.count)
+        try reading { () throws(JSONFieldError) in
+            let legacy = items.first?.json?.stringValue != nil
+            for (i, item) in items.enumerated() {
+                if legacy {
+                    guard let line = item.json?.stringValue else { throw item.invalid("a string \"left right\" like the merges before it") }
+                    if line.hasPrefix("#version") { continue }
+                    let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+                    guard parts.count == 2 else { throw item.invalid("two tokens separated by one space") }
+                    merges.append(.init(String(parts[0]), String(parts[1])))
+                } else {
+                    let pair = try item.array()
+                    guard pair.count == 2 else { throw item.invalid("[left, right]") }
+                    merges.append(.init(try pair[0].string(), try pair[1].string()))
+                }
+                origin.append(i)
+            }
+        }
+        do {
+            self = try BPEModel(
+                tokens: tokens, merges: merges, continuingSubwordPrefix: settings.prefix, endOfWordSuffix: settings.suffix,
+                unknownToken: settings.unk, fuseUnknown: settings.fuse, byteFallback: settings.fallback, ignoreMerges: settings.ignore)
+        } catch {
+            switch error {
+            case .mergeTokenNotInVocabulary(let rank, let token):
+                throw .invalidField(items[origin[rank]].invalid("tokens of model.vocab whose concatenation is one too; \(token.debugDescription) is not in it"))
+            case .mergeShorterThanPrefix(let rank, let right):
+                throw .invalidField(items[origin[rank]].invalid("a right side \(right.debugDescription) that starts with continuing_subword_prefix \(settings.prefix?.debugDescription ?? "")"))
+            case .unknownTokenNotInVocabulary(let unk):
+                throw .invalidField(o["unk_token"].invalid("a token of model.vocab (\(unk.debugDescription) is not one)", hint: "the reference fails on the first unknown character of a text; fix unk_token or set it to null"))
+            }
+        }
+    }
+}
+
+extension BPEModel {
+    /// The flags of a BPE model object, as they change `merge_word`.
+    struct Settings: Equatable, CustomStringConvertible {
+        var unk: String?, prefix: String?, suffix: String?
+        var fuse = false, fallback = false, ignore = false
+
+        /// What RobertaTokenizer builds: none of them.
+        static let none = Settings()
+
+        init(unk: String? = nil, prefix: String? = nil, suffix: String? = nil) {
+            self.unk = unk; self.prefix = prefix; self.suffix = suffix
+        }
+
+        /// The file's flags; an empty prefix or suffix is none. Dropout other than null or 0 is refused.
+        init(json o: JSONFields) throws(TokenizationError) {
+            self = try reading { () throws(JSONFieldError) in
+                if let d = o.optional("dropout") {
+                    let p = try d.double()
+                    guard (0...1).contains(p) else { throw d.invalid("null, or a probability from 0 to 1") }
+                    guard p == 0 else {
+                        throw d.invalid("null or 0", hint: "BPE dropout picks merges at random, so ids would differ on every call; it is for training, set it to null")
+                    }
+                }
+                func text(_ key: String) throws(JSONFieldError) -> String? {
+                    guard let v = try o.optional(key)?.string(), !v.isEmpty else { return nil }
+                    return v
+                }
+                var s = Settings(unk: try o.optional("unk_token")?.string(), prefix: try text("continuing_subword_prefix"),
+                                 suffix: try text("end_of_word_suffix"))
+                s.fuse = try o.optional("fuse_unk")?.bool() ?? false
+                s.fallback = try o.optional("byte_fallback")?.bool() ?? false
+                s.ignore = try o.optional("ignore_merges")?.bool() ?? false
+                return s
+            }
+        }
+
+        var description: String {
+            var parts: [String] = []
+            if let unk { parts.append("unk_token \(unk.debugDescription)") }
+            if let prefix { parts.append("continuing_subword_prefix \(prefix.debugDescription)") }
+            if let suffix { parts.append("end_of_word_suffix \(suffix.debugDescription)") }
+            if fuse { parts.append("fuse_unk") }
+            if fallback { parts.append("byte_fallback") }
+            if ignore { parts.append("ignore_merges") }
+            return parts.isEmpty ? "no flags" : parts.joined(separator: ", ")
+        }
+    }
+}
+
 extension UnigramModel {
     /// `{"type": "Unigram", "unk_id": n, "vocab": [[piece, score], ...], "byte_fallback": bool}`.
     /// A model without `unk_id` is refused (`requireUnknown`): the reference fails on the first
@@ -231,6 +347,18 @@ extension TemplateProcessing {
     init(bertJSON o: JSONFields) throws(TokenizationError) {
         let t = try reading { () throws(JSONFieldError) in try Self.tokenIDs(o) }
         self = .bert(cls: t.cls, sep: t.sep)
+    }
+
+    /// The `ByteLevel` post-processor (byte_level.rs): offsets trimmed like RobertaProcessing's when
+    /// `trim_offsets` (default true), no tokens added; a pair's second sequence keeps type id 1.
+    init(byteLevelJSON o: JSONFields) throws(TokenizationError) {
+        self = try reading { () throws(JSONFieldError) in
+            TemplateProcessing(
+                single: [.sequence(second: false, typeID: 0)],
+                pair: [.sequence(second: false, typeID: 0), .sequence(second: true, typeID: 1)],
+                trimOffsets: try o.optional("trim_offsets")?.bool() ?? true,
+                addPrefixSpace: try o.optional("add_prefix_space")?.bool() ?? true, name: "ByteLevel")
+        }
     }
 
     /// RobertaProcessing: `trim_offsets` and `add_prefix_space` default to true.
