@@ -238,6 +238,9 @@ VARIANTS = [
       cases=[dict(name="no_prompt"), dict(name="query", prompt_name="query"), dict(name="passage", prompt_name="passage")]),
     V("family_bert_unigram", "BERT body with a SentencePiece Unigram tokenizer (XLMRobertaTokenizer, <s> … </s>), mean pooling: the paraphrase-multilingual-MiniLM-L12-v2 pattern",
       family="bert", tokenizer="unigram"),
+    V("family_roberta_bpe", "RobertaModel with RoBERTa's byte-level BPE tokenizer (RobertaTokenizer: ByteLevel, BPE, <s> … </s>), mean pooling + Normalize: the all-distilroberta-v1 shape",
+      family="roberta", tokenizer="bpe", normalize=True,
+      texts_extra=["I'm sure they'll say it's   fine\n\tand  we've  done it", "emoji 👩‍👩‍👧 and ｆｕｌｌｗｉｄｔｈ, Ġ and Ċ typed", " leading and trailing spaces "]),
     # --- refused ---
     V("refused_relative_key", "position_embedding_type relative_key (with distance_embedding tensors)",
       edits=["relative_key"],
@@ -314,15 +317,31 @@ MPNET_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>"]  # all-mpnet-base-v2's ids 0-
 UNIGRAM_FOLDER = os.path.join(ROOT, "Tests", "TokenizationTests", "Goldens", "unigram", "xlmr")
 
 
+# The byte-level BPE tokenizer Scripts/generate-bpe-fixtures.py trains, saved as RobertaTokenizer
+# (<s> <pad> </s> <unk> <mask> first), for the RoBERTa pattern.
+BPE_FOLDER = os.path.join(ROOT, "Tests", "TokenizationTests", "Goldens", "bpe", "roberta")
+TOKENIZER_FOLDERS = {"unigram": UNIGRAM_FOLDER, "bpe": BPE_FOLDER}
+
+
 def unigram_vocab():
     with open(os.path.join(UNIGRAM_FOLDER, "tokenizer.json"), encoding="utf-8") as f:
         pieces = json.load(f)["model"]["vocab"]
     return {piece: i for i, (piece, _) in enumerate(pieces)}
 
 
+def bpe_vocab():
+    with open(os.path.join(BPE_FOLDER, "tokenizer.json"), encoding="utf-8") as f:
+        tj = json.load(f)
+    vocab = dict(tj["model"]["vocab"])
+    vocab.update({t["content"]: t["id"] for t in tj["added_tokens"]})
+    return vocab
+
+
 def family_vocab(family, vocab, tokenizer="wordpiece"):
     if tokenizer == "unigram":
         return unigram_vocab()
+    if tokenizer == "bpe":
+        return bpe_vocab()
     if family != "mpnet":
         return vocab
     tokens = MPNET_SPECIALS + [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])] + ["<mask>"]
@@ -379,9 +398,9 @@ def build_variant(v, vocab, work):
     init_weights(bert, gen)
     hf = os.path.join(work, "hf")
     bert.save_pretrained(hf)
-    if v["tokenizer"] == "unigram":
+    if v["tokenizer"] in TOKENIZER_FOLDERS:
         for name in ("tokenizer.json", "tokenizer_config.json"):
-            shutil.copy(os.path.join(UNIGRAM_FOLDER, name), os.path.join(hf, name))
+            shutil.copy(os.path.join(TOKENIZER_FOLDERS[v["tokenizer"]], name), os.path.join(hf, name))
         from transformers import AutoTokenizer
         tok = AutoTokenizer.from_pretrained(hf)
     else:

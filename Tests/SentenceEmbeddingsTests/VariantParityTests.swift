@@ -14,7 +14,7 @@ import TransformerEncoder
         let folders = try FileManager.default.contentsOfDirectory(atPath: VariantFixtures.root.path)
             .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: VariantFixtures.root.appendingPathComponent($0).path, isDirectory: &d) && d.boolValue }
         #expect(Set(folders) == Set(VariantFixtures.manifest.variants.map(\.name)))
-        #expect(VariantFixtures.accepted.count == 54)
+        #expect(VariantFixtures.accepted.count == 55)
         #expect(VariantFixtures.refused.count == 3)
     }
 
