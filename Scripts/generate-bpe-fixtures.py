@@ -70,7 +70,7 @@ from the reference implementations.
 Run: Scripts/python Scripts/generate-bpe-fixtures.py
 Tests never call Python; never edit the outputs by hand.
 """
-import collections, hashlib, importlib.util, json, os, platform, random, shutil, sys, tempfile
+import collections, importlib.util, json, os, platform, random, shutil, sys, tempfile
 
 import tokenizers
 import transformers
@@ -262,30 +262,6 @@ def variants(vocab, merges, work, lines):
     return out
 
 
-def write_folder(name, tj, config):
-    folder = os.path.join(OUT, name)
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "tokenizer.json"), "w", encoding="utf-8") as f:
-        json.dump(tj, f, ensure_ascii=False, indent=1)
-        f.write("\n")
-    with open(os.path.join(folder, "tokenizer_config.json"), "w", encoding="utf-8") as f:
-        json.dump(config, f, ensure_ascii=False, indent=1)
-        f.write("\n")
-    return folder
-
-
-def flat(offsets):
-    return [x for pair in offsets for x in pair]
-
-
-def write_jsonl(name, rows):
-    path = os.path.join(OUT, name)
-    with open(path, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=True, separators=(",", ":")) + "\n")
-    return path
-
-
 def fnv1a(encoding):
     h = 0xCBF29CE484222325
     for i, (s, e) in zip(encoding.ids, encoding.offsets):
@@ -304,7 +280,7 @@ def scalar_blocks(backend):
         e = backend.encode(text)
         row = {"first": block[0], "last": block[-1], "tokens": len(e.ids), "hash": fnv1a(e)}
         if k < 3 * 1024:
-            row["ids"], row["offsets"] = e.ids, flat(e.offsets)
+            row["ids"], row["offsets"] = e.ids, base.flat(e.offsets)
         rows.append(row)
     return rows
 
@@ -319,7 +295,7 @@ def main():
     corpus = texts()
     files, folders = {}, {}
     for name, (tj, config) in variants(vocab, merges, work, lines).items():
-        folder = write_folder(name, tj, config)
+        folder = base.write_folder(OUT, name, tj, config)
         folders[name] = folder
         tok = AutoTokenizer.from_pretrained(folder)
         raw = Tokenizer.from_file(os.path.join(folder, "tokenizer.json"))
@@ -328,11 +304,11 @@ def main():
         rows, differ = [], 0
         for t in (corpus if name == "roberta" else [t for t in corpus if len(t) <= 5000]):
             e = tok(t, add_special_tokens=True, return_offsets_mapping=True)
-            ids, offsets = e["input_ids"], flat(e["offset_mapping"])
+            ids, offsets = e["input_ids"], base.flat(e["offset_mapping"])
             r = raw.encode(t)
-            if r.ids != ids or flat(r.offsets) != offsets:
+            if r.ids != ids or base.flat(r.offsets) != offsets:
                 if generic:
-                    sys.exit(f"{name}: transformers and tokenizers disagree on {t!r}: {ids} {offsets} vs {r.ids} {flat(r.offsets)}")
+                    sys.exit(f"{name}: transformers and tokenizers disagree on {t!r}: {ids} {offsets} vs {r.ids} {base.flat(r.offsets)}")
                 differ += 1
             rows.append({"text": t, "ids": ids, "offsets": offsets})
         if name == "wordend" and not any(i == 0 and r["offsets"][2 * k + 1] - r["offsets"][2 * k] > 1
@@ -340,46 +316,21 @@ def main():
             sys.exit("wordend: no <unk> covers more than one character in the corpus")
         if name == "fallback" and not any(i >= len(tj["model"]["vocab"]) - 256 for r in rows for i in r["ids"]):
             sys.exit("fallback: no <0xNN> token in the corpus")
-        files[f"corpus-{name}.jsonl"] = write_jsonl(f"corpus-{name}.jsonl", rows)
+        files[f"corpus-{name}.jsonl"] = base.write_jsonl(f"corpus-{name}.jsonl", rows, OUT)
         print(f"{name}: {type(tok).__name__}, {len(tok)} tokens; Tokenizer.from_file differs from transformers on {differ} of {len(rows)} texts", file=sys.stderr)
 
         backend = tok.backend_tokenizer
-        backend.no_padding()
-
-        def encode(a, b=None, m=None):
-            if m is None:
-                backend.no_truncation()
-            else:
-                backend.enable_truncation(max_length=m)
-            e = backend.encode(a, b) if b is not None else backend.encode(a)
-            backend.no_truncation()
-            return e
-
         rng = random.Random(SEED + 2)
-        s = unigram.SENTENCES
-        pair_texts = [(s[i], s[-1 - i]) for i in range(len(s))]
-        pair_texts += [(base.random_text(rng), base.random_text(rng)) for _ in range(40)]
-        pair_texts += [("", ""), ("a", ""), ("", "b"), ("<mask> one", "two <mask>"), ("a b c d e f g", "x"), (" it's", "  they'll ")]
-        pairs = []
-        for a, b in pair_texts:
-            m = rng.choice([None, None, 0, 1, 3, 4, 5, 6, 7, 8, 10, 16, 32])
-            e = encode(a, b, m)
-            pairs.append({"a": a, "b": b, "max": m, "ids": e.ids, "types": e.type_ids, "offsets": flat(e.offsets),
-                          "overflowed": len(e.overflowing) > 0})
-        files[f"pairs-{name}.jsonl"] = write_jsonl(f"pairs-{name}.jsonl", pairs)
-
-        trunc = []
-        for t in list(s) + BPE_CASES[:10] + [base.random_text(rng) for _ in range(40)]:
-            m = rng.choice([0, 1, 2, 3, 4, 5, 8, 12, 16, 64])
-            e = encode(t, None, m)
-            trunc.append({"text": t, "max": m, "ids": e.ids, "offsets": flat(e.offsets), "overflowed": len(e.overflowing) > 0})
-        files[f"truncation-{name}.jsonl"] = write_jsonl(f"truncation-{name}.jsonl", trunc)
+        pairs, trunc = base.pair_and_truncation_goldens(backend, unigram.SENTENCES, [(" it's", "  they'll ")],
+                                                        list(unigram.SENTENCES) + BPE_CASES[:10], rng)
+        files[f"pairs-{name}.jsonl"] = base.write_jsonl(f"pairs-{name}.jsonl", pairs, OUT)
+        files[f"truncation-{name}.jsonl"] = base.write_jsonl(f"truncation-{name}.jsonl", trunc, OUT)
 
         if name in ("roberta", "gpt2", "fallback"):
             backend.no_truncation()
-            files[f"scalars-{name}.jsonl"] = write_jsonl(f"scalars-{name}.jsonl", scalar_blocks(backend if name == "roberta" else raw))
+            files[f"scalars-{name}.jsonl"] = base.write_jsonl(f"scalars-{name}.jsonl", scalar_blocks(backend if name == "roberta" else raw), OUT)
 
-    manifest = {
+    base.write_manifest(OUT, {
         "generator": "Scripts/generate-bpe-fixtures.py",
         "reference": "transformers AutoTokenizer (fast, tokenizers backend); its backend_tokenizer for pairs, truncation and roberta's scalar blocks; tokenizers Tokenizer.from_file for gpt2 and fallback scalar blocks",
         "transformers": transformers.__version__,
@@ -394,17 +345,7 @@ def main():
                        "(+ the affixed characters, sorted); NFKC + Lowercase, Whitespace",
             "fallback": f"BpeTrainer vocab_size {CHAR_VOCAB}, limit_alphabet {FALLBACK_ALPHABET} (initial_alphabet: those most frequent, "
                         "ties by code point), special_tokens <unk> <s> </s>; Metaspace(first, split); then <0x00>..<0xFF>"},
-        "folders": {name: {f: hashlib.sha256(open(os.path.join(folder, f), "rb").read()).hexdigest()
-                           for f in sorted(os.listdir(folder))} for name, folder in folders.items()},
-        "files": {os.path.basename(p): {"lines": sum(1 for _ in open(p, encoding="utf-8")),
-                                         "sha256": hashlib.sha256(open(p, "rb").read()).hexdigest()}
-                  for p in files.values()},
-    }
-    with open(os.path.join(OUT, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-        f.write("\n")
-    for k, v in manifest["files"].items():
-        print(k, v["lines"], os.path.getsize(os.path.join(OUT, k)), file=sys.stderr)
+    }, files, folders)
     shutil.rmtree(work)
 
 

@@ -122,12 +122,71 @@ def corpus():
 def encode_all(tok, texts):
     return [tok.encode(t) for t in texts]
 
-def write_jsonl(name, rows):
-    path = os.path.join(OUT, name)
+def write_jsonl(name, rows, out=OUT):
+    path = os.path.join(out, name)
     with open(path, "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=True, separators=(",", ":")) + "\n")
     return path
+
+# Shared by the pipeline fixture generators (generate-unigram-fixtures.py, generate-bpe-fixtures.py).
+
+def write_folder(out, name, tj, config):
+    """A tokenizer folder: tokenizer.json and tokenizer_config.json, indented, UTF-8."""
+    folder = os.path.join(out, name)
+    os.makedirs(folder, exist_ok=True)
+    for file, content in (("tokenizer.json", tj), ("tokenizer_config.json", config)):
+        with open(os.path.join(folder, file), "w", encoding="utf-8") as f:
+            json.dump(content, f, ensure_ascii=False, indent=1)
+            f.write("\n")
+    return folder
+
+def pair_and_truncation_goldens(backend, sentences, extra_pairs, truncation_texts, rng):
+    """pairs-*.jsonl and truncation-*.jsonl rows from the Rust tokenizer transformers built
+    (`backend_tokenizer`), as `Encoding`s: transformers' `__call__` treats an empty text_pair as no
+    pair, the fast tokenizer does not. `truncation_texts` are followed by 40 random texts."""
+    backend.no_padding()
+
+    def encode(a, b=None, m=None):
+        if m is None:
+            backend.no_truncation()
+        else:
+            backend.enable_truncation(max_length=m)
+        e = backend.encode(a, b) if b is not None else backend.encode(a)
+        backend.no_truncation()
+        return e
+
+    pair_texts = [(sentences[i], sentences[-1 - i]) for i in range(len(sentences))]
+    pair_texts += [(random_text(rng), random_text(rng)) for _ in range(40)]
+    pair_texts += [("", ""), ("a", ""), ("", "b"), ("<mask> one", "two <mask>"), ("a b c d e f g", "x")] + extra_pairs
+    pairs = []
+    for a, b in pair_texts:
+        m = rng.choice([None, None, 0, 1, 3, 4, 5, 6, 7, 8, 10, 16, 32])
+        e = encode(a, b, m)
+        pairs.append({"a": a, "b": b, "max": m, "ids": e.ids, "types": e.type_ids, "offsets": flat(e.offsets),
+                      "overflowed": len(e.overflowing) > 0})
+    trunc = []
+    for t in list(truncation_texts) + [random_text(rng) for _ in range(40)]:
+        m = rng.choice([0, 1, 2, 3, 4, 5, 8, 12, 16, 64])
+        e = encode(t, None, m)
+        trunc.append({"text": t, "max": m, "ids": e.ids, "offsets": flat(e.offsets), "overflowed": len(e.overflowing) > 0})
+    return pairs, trunc
+
+def write_manifest(out, manifest, files, folders=None):
+    """manifest.json: `manifest` plus the SHA-256 of each folder's files and each golden's line count and SHA-256."""
+    def sha(path):
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    if folders is not None:
+        manifest["folders"] = {name: {f: sha(os.path.join(folder, f)) for f in sorted(os.listdir(folder))}
+                               for name, folder in folders.items()}
+    manifest["files"] = {os.path.basename(p): {"lines": sum(1 for _ in open(p, encoding="utf-8")), "sha256": sha(p)}
+                         for p in files.values()}
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+        f.write("\n")
+    for k, v in manifest["files"].items():
+        print(k, v["lines"], os.path.getsize(os.path.join(out, k)), file=sys.stderr)
 
 def codepoint_runs(tok):
     runs = []
@@ -197,7 +256,7 @@ def main():
 
     with open(os.path.join(MODEL, "tokenizer.json"), "rb") as f:
         tj_hash = hashlib.sha256(f.read()).hexdigest()
-    manifest = {
+    write_manifest(OUT, {
         "generator": "Scripts/generate-tokenizer-goldens.py",
         "reference": "tokenizers (Rust fast tokenizer via Python bindings)",
         "tokenizers": tokenizers.__version__,
@@ -206,15 +265,7 @@ def main():
         "tokenizer_json": "Models/all-MiniLM-L6-v2/tokenizer.json",
         "tokenizer_json_sha256": tj_hash,
         "settings": "padding and truncation off unless a case sets max; cased = BertNormalizer(lowercase=False, strip_accents=False)",
-        "files": {os.path.basename(p): {"lines": sum(1 for _ in open(p, encoding="utf-8")),
-                                         "sha256": hashlib.sha256(open(p, "rb").read()).hexdigest()}
-                  for p in files.values()},
-    }
-    with open(os.path.join(OUT, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-        f.write("\n")
-    for k, v in manifest["files"].items():
-        print(k, v["lines"], os.path.getsize(os.path.join(OUT, k)), file=sys.stderr)
+    }, files)
 
 if __name__ == "__main__":
     main()

@@ -36,7 +36,7 @@ Tests/TokenizationTests/Goldens/unigram from the reference implementations.
 Run: Scripts/python Scripts/generate-unigram-fixtures.py
 Tests never call Python; never edit the outputs by hand.
 """
-import base64, hashlib, importlib.util, json, os, platform, random, shutil, sys, tempfile
+import importlib.util, json, os, platform, random, shutil, sys, tempfile
 
 import sentencepiece as spm
 import tokenizers
@@ -146,18 +146,6 @@ def convert(model_path, work):
     return out, tj
 
 
-def write_folder(name, tj, config):
-    folder = os.path.join(OUT, name)
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "tokenizer.json"), "w", encoding="utf-8") as f:
-        json.dump(tj, f, ensure_ascii=False, indent=1)
-        f.write("\n")
-    with open(os.path.join(folder, "tokenizer_config.json"), "w", encoding="utf-8") as f:
-        json.dump(config, f, ensure_ascii=False, indent=1)
-        f.write("\n")
-    return folder
-
-
 def variants(tj, converted):
     with open(os.path.join(converted, "tokenizer_config.json"), encoding="utf-8") as f:
         xlmr_config = json.load(f)
@@ -209,10 +197,6 @@ def variants(tj, converted):
     return out
 
 
-def flat(offsets):
-    return [x for pair in offsets for x in pair]
-
-
 def corpus():
     texts = base.edge_cases() + list(SENTENCES) + ADDED_CASES
     texts += [s + "  " + t for s, t in zip(SENTENCES, reversed(SENTENCES))]
@@ -223,17 +207,9 @@ def corpus():
     return texts
 
 
-def write_jsonl(name, rows):
-    path = os.path.join(OUT, name)
-    with open(path, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=True, separators=(",", ":")) + "\n")
-    return path
-
-
 def hf_encode(tok, text):
     e = tok(text, add_special_tokens=True, return_offsets_mapping=True)
-    return e["input_ids"], [x for o in e["offset_mapping"] for x in o]
+    return e["input_ids"], base.flat(e["offset_mapping"])
 
 
 def main():
@@ -246,7 +222,7 @@ def main():
     texts = corpus()
     files, folders = {}, {}
     for name, (tjv, config) in variants(tj, converted).items():
-        folder = write_folder(name, tjv, config)
+        folder = base.write_folder(OUT, name, tjv, config)
         folders[name] = folder
         tok = AutoTokenizer.from_pretrained(folder)
         raw = None
@@ -259,51 +235,22 @@ def main():
             ids, offsets = hf_encode(tok, t)
             if raw is not None:
                 e = raw.encode(t)
-                if e.ids != ids or flat(e.offsets) != offsets:
-                    sys.exit(f"{name}: transformers and tokenizers disagree on {t!r}: {ids} {offsets} vs {e.ids} {flat(e.offsets)}")
+                if e.ids != ids or base.flat(e.offsets) != offsets:
+                    sys.exit(f"{name}: transformers and tokenizers disagree on {t!r}: {ids} {offsets} vs {e.ids} {base.flat(e.offsets)}")
             rows.append({"text": t, "ids": ids, "offsets": offsets})
-        files[f"corpus-{name}.jsonl"] = write_jsonl(f"corpus-{name}.jsonl", rows)
-
-        # Pairs and truncation through the Rust tokenizer transformers built (`backend_tokenizer`:
-        # the class's rebuilt pipeline where it rebuilds one), as `Encoding`s: transformers'
-        # `__call__` treats an empty text_pair as no pair, the fast tokenizer does not.
-        backend = tok.backend_tokenizer
-        backend.no_padding()
-
-        def encode(a, b=None, m=None):
-            if m is None:
-                backend.no_truncation()
-            else:
-                backend.enable_truncation(max_length=m)
-            e = backend.encode(a, b) if b is not None else backend.encode(a)
-            backend.no_truncation()
-            return e
+        files[f"corpus-{name}.jsonl"] = base.write_jsonl(f"corpus-{name}.jsonl", rows, OUT)
 
         rng = random.Random(SEED + 2)
-        pairs = []
-        pair_texts = [(SENTENCES[i], SENTENCES[-1 - i]) for i in range(len(SENTENCES))]
-        pair_texts += [(base.random_text(rng), base.random_text(rng)) for _ in range(40)]
-        pair_texts += [("", ""), ("a", ""), ("", "b"), ("<mask> one", "two <mask>"), ("a b c d e f g", "x")]
-        for a, b in pair_texts:
-            m = rng.choice([None, None, 0, 1, 3, 4, 5, 6, 7, 8, 10, 16, 32])
-            e = encode(a, b, m)
-            pairs.append({"a": a, "b": b, "max": m, "ids": e.ids, "types": e.type_ids, "offsets": flat(e.offsets),
-                          "overflowed": len(e.overflowing) > 0})
-        files[f"pairs-{name}.jsonl"] = write_jsonl(f"pairs-{name}.jsonl", pairs)
-
-        trunc = []
-        for t in list(SENTENCES) + ADDED_CASES[:10] + [base.random_text(rng) for _ in range(40)]:
-            m = rng.choice([0, 1, 2, 3, 4, 5, 8, 12, 16, 64])
-            e = encode(t, None, m)
-            trunc.append({"text": t, "max": m, "ids": e.ids, "offsets": flat(e.offsets), "overflowed": len(e.overflowing) > 0})
-        files[f"truncation-{name}.jsonl"] = write_jsonl(f"truncation-{name}.jsonl", trunc)
+        pairs, trunc = base.pair_and_truncation_goldens(tok.backend_tokenizer, SENTENCES, [], list(SENTENCES) + ADDED_CASES[:10], rng)
+        files[f"pairs-{name}.jsonl"] = base.write_jsonl(f"pairs-{name}.jsonl", pairs, OUT)
+        files[f"truncation-{name}.jsonl"] = base.write_jsonl(f"truncation-{name}.jsonl", trunc, OUT)
         print(name, type(tok).__name__, len(tok), file=sys.stderr)
 
     raw = Tokenizer.from_file(os.path.join(folders["xlmr"], "tokenizer.json"))
     raw.no_padding(); raw.no_truncation()
-    files["codepoints-xlmr.jsonl"] = write_jsonl("codepoints-xlmr.jsonl", base.codepoint_runs(raw))
+    files["codepoints-xlmr.jsonl"] = base.write_jsonl("codepoints-xlmr.jsonl", base.codepoint_runs(raw), OUT)
 
-    manifest = {
+    base.write_manifest(OUT, {
         "generator": "Scripts/generate-unigram-fixtures.py",
         "reference": "transformers AutoTokenizer (fast, tokenizers backend); tokenizers Tokenizer.from_file for as-written folders and code points",
         "transformers": transformers.__version__,
@@ -312,17 +259,7 @@ def main():
         "python": platform.python_version(),
         "seed": SEED,
         "spm": f"unigram, vocab_size {VOCAB_SIZE}, nmt_nfkc, character_coverage 0.995",
-        "folders": {name: {f: hashlib.sha256(open(os.path.join(folder, f), "rb").read()).hexdigest()
-                           for f in sorted(os.listdir(folder))} for name, folder in folders.items()},
-        "files": {os.path.basename(p): {"lines": sum(1 for _ in open(p, encoding="utf-8")),
-                                         "sha256": hashlib.sha256(open(p, "rb").read()).hexdigest()}
-                  for p in files.values()},
-    }
-    with open(os.path.join(OUT, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-        f.write("\n")
-    for k, v in manifest["files"].items():
-        print(k, v["lines"], os.path.getsize(os.path.join(OUT, k)), file=sys.stderr)
+    }, files, folders)
     shutil.rmtree(work)
 
 

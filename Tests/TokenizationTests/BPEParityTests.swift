@@ -6,32 +6,12 @@ import Testing
 /// byte fallback) compared id for id and offset for offset with transformers' fast tokenizer on the
 /// folders and goldens of Scripts/generate-bpe-fixtures.py (Goldens/bpe/manifest.json): BPEs trained
 /// by that script, saved by transformers, and variants with the schemas real files carry.
+/// Corpus, pair and truncation goldens run in ``PipelineParityTests``; the checks here are BPE's own.
 @Suite struct BPEParityTests {
     static let variants = ["roberta", "roberta-prefix", "gpt2", "template", "wordend", "fallback"]
 
-    static func folder(_ variant: String) -> URL {
-        Bundle.module.resourceURL!.appendingPathComponent("Goldens/bpe/\(variant)")
-    }
-
-    static func tokenizer(_ variant: String) throws -> PipelineTokenizer {
-        let t = try loadTokenizer(folder: folder(variant))
-        return try #require(t as? PipelineTokenizer, "\(variant) loads as \(type(of: t))")
-    }
-
-    @Test("corpus ids and offsets", arguments: variants)
-    func corpus(variant: String) throws {
-        try expectCorpusMatches(try Self.tokenizer(variant), golden: "bpe/corpus-\(variant).jsonl", label: variant, minimumCount: 1000)
-    }
-
-    @Test("truncation to max length", arguments: variants)
-    func truncation(variant: String) throws {
-        try expectTruncationMatches(try Self.tokenizer(variant), golden: "bpe/truncation-\(variant).jsonl", label: variant)
-    }
-
-    @Test("pairs with type ids and longest-first truncation", arguments: variants)
-    func pairs(variant: String) throws {
-        try expectPairsMatch(try Self.tokenizer(variant), golden: "bpe/pairs-\(variant).jsonl", label: variant)
-    }
+    static func folder(_ variant: String) -> URL { PipelineFixtures.folder("bpe", variant) }
+    static func tokenizer(_ variant: String) throws -> PipelineTokenizer { try PipelineFixtures.tokenizer("bpe", variant) }
 
     /// One line of a `scalars-*.jsonl` golden: a block of scalar values and the count and FNV-1a
     /// hash of the reference's tokens for the block's text (see the generator's docstring).

@@ -6,32 +6,12 @@ import Testing
 /// transformers' fast tokenizer on the folders and goldens of Scripts/generate-unigram-fixtures.py
 /// (Goldens/unigram/manifest.json): a tiny SentencePiece model trained by that script, converted
 /// by transformers, and variants with the schemas real files carry.
+/// Corpus, pair and truncation goldens run in ``PipelineParityTests``; the checks here are Unigram's own.
 @Suite struct UnigramParityTests {
     static let variants = ["xlmr", "legacy", "legacy-xlmr", "stages"]
 
-    static func folder(_ variant: String) -> URL {
-        Bundle.module.resourceURL!.appendingPathComponent("Goldens/unigram/\(variant)")
-    }
-
-    static func tokenizer(_ variant: String) throws -> PipelineTokenizer {
-        let t = try loadTokenizer(folder: folder(variant))
-        return try #require(t as? PipelineTokenizer, "\(variant) loads as \(type(of: t))")
-    }
-
-    @Test("corpus ids and offsets", arguments: variants)
-    func corpus(variant: String) throws {
-        try expectCorpusMatches(try Self.tokenizer(variant), golden: "unigram/corpus-\(variant).jsonl", label: variant, minimumCount: 1000)
-    }
-
-    @Test("truncation to max length", arguments: variants)
-    func truncation(variant: String) throws {
-        try expectTruncationMatches(try Self.tokenizer(variant), golden: "unigram/truncation-\(variant).jsonl", label: variant)
-    }
-
-    @Test("pairs with type ids and longest-first truncation", arguments: variants)
-    func pairs(variant: String) throws {
-        try expectPairsMatch(try Self.tokenizer(variant), golden: "unigram/pairs-\(variant).jsonl", label: variant)
-    }
+    static func folder(_ variant: String) -> URL { PipelineFixtures.folder("unigram", variant) }
+    static func tokenizer(_ variant: String) throws -> PipelineTokenizer { try PipelineFixtures.tokenizer("unigram", variant) }
 
     @Test("every Unicode scalar in \"a\" + c + \"b\" (Precompiled, graphemes, unknowns)")
     func everyScalar() throws {
