@@ -77,14 +77,22 @@ public struct BPEModel: TokenizerModel {
         let prefixBytes = prefix.map { $0.utf8.count } ?? 0
         var map: [UInt64: UInt64] = [:]
         map.reserveCapacity(merges.count)
+        var joined: [UInt8] = []  // scratch: a + b without the prefix's bytes
+        func id(_ bytes: some Collection<UInt8>) -> Int32? {
+            joined.removeAll(keepingCapacity: true)
+            joined.append(contentsOf: bytes)
+            return trie.lookup(joined)
+        }
         for (rank, m) in merges.enumerated() {
-            let a = Array(m.left.utf8), b = Array(m.right.utf8)
-            guard let left = trie.lookup(a) else { throw .mergeTokenNotInVocabulary(index: rank, token: m.left) }
-            guard let right = trie.lookup(b) else { throw .mergeTokenNotInVocabulary(index: rank, token: m.right) }
-            guard b.count >= prefixBytes, String(validating: b[prefixBytes...], as: UTF8.self) != nil else {
+            guard let left = id(m.left.utf8) else { throw .mergeTokenNotInVocabulary(index: rank, token: m.left) }
+            guard let right = id(m.right.utf8) else { throw .mergeTokenNotInVocabulary(index: rank, token: m.right) }
+            let b = m.right.utf8
+            guard b.count >= prefixBytes, String(validating: b.dropFirst(prefixBytes), as: UTF8.self) != nil else {
                 throw .mergeShorterThanPrefix(index: rank, right: m.right)
             }
-            let joined = a + b[prefixBytes...]
+            joined.removeAll(keepingCapacity: true)
+            joined.append(contentsOf: m.left.utf8)
+            joined.append(contentsOf: b.dropFirst(prefixBytes))
             guard let made = trie.lookup(joined) else {
                 throw .mergeTokenNotInVocabulary(index: rank, token: String(decoding: joined, as: UTF8.self))
             }
@@ -262,16 +270,25 @@ struct CharacterIDs: Sendable {
         high = Array(repeating: [:], count: 4)
         let p = prefix.map { Array($0.unicodeScalars.map(\.value)) } ?? []
         let x = suffix.map { Array($0.unicodeScalars.map(\.value)) } ?? []
-        for (id, token) in tokens.enumerated() {
-            let s = Array(token.unicodeScalars.map(\.value))
+        // Only tokens of at most this many scalars can be one character in some form; the UTF-8
+        // length bounds the scalar count, so longer tokens are skipped without decoding them.
+        let longest = p.count + 1 + x.count
+        var s: [UInt32] = []
+        for (id, token) in tokens.enumerated() where token.utf8.count <= 4 * longest {
+            s.removeAll(keepingCapacity: true)
+            for v in token.unicodeScalars {
+                s.append(v.value)
+                if s.count > longest { break }
+            }
+            guard s.count <= longest else { continue }
             // A token can be one character in several forms (an empty prefix never reaches here).
             func record(_ form: Int, _ v: UInt32) {
                 if v < 0x200 { low[form][Int(v)] = Int32(id) } else { high[form][v] = Int32(id) }
             }
             if s.count == 1 { record(0, s[0]) }
             if hasPrefix, s.count == p.count + 1, s.starts(with: p) { record(1, s[p.count]) }
-            if hasSuffix, s.count == x.count + 1, Array(s[1...]) == x { record(2, s[0]) }
-            if hasPrefix, hasSuffix, s.count == p.count + 1 + x.count, s.starts(with: p), Array(s[(p.count + 1)...]) == x {
+            if hasSuffix, s.count == x.count + 1, s[1...].elementsEqual(x) { record(2, s[0]) }
+            if hasPrefix, hasSuffix, s.count == longest, s.starts(with: p), s[(p.count + 1)...].elementsEqual(x) {
                 record(3, s[p.count])
             }
         }

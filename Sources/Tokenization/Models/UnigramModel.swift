@@ -224,9 +224,18 @@ struct ByteTrie: Sendable {
     @inline(__always)
     private func child(_ node: Int, _ b: UInt8) -> Int? {
         if node == 0 { let n = root[Int(b)]; return n >= 0 ? Int(n) : nil }
-        let first = Int(firstChild[node])
-        for k in first..<(first + Int(childCount[node])) where label[k] == b { return k }
-        return nil
+        // Children are sorted by label: a short scan, or a binary search for a wide node (the
+        // second byte of a two-byte character under its lead byte has dozens of siblings).
+        var lo = Int(firstChild[node]), hi = lo + Int(childCount[node])
+        if hi - lo <= 8 {
+            for k in lo..<hi where label[k] == b { return k }
+            return nil
+        }
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if label[mid] < b { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < Int(firstChild[node]) + Int(childCount[node]) && label[lo] == b ? lo : nil
     }
 
     func lookup(_ key: [UInt8]) -> Int32? {

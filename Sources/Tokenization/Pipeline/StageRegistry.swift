@@ -186,26 +186,31 @@ extension BPEModel {
         if let given { settings = given } else { settings = try Settings(json: o) }
         let tokens = try Vocabulary.tokensByID(try reading { () throws(JSONFieldError) in try o["vocab"].object() })
         guard !tokens.isEmpty else { throw .emptyVocabulary(path: o.file + " model.vocab") }
-        let items = try reading { () throws(JSONFieldError) in try o["merges"].array() }
+        let mergesField = o["merges"]
+        guard let items = mergesField.json?.arrayValue else { throw .invalidField(mergesField.invalid("an array")) }
+        // The raw values: a key path is built only for an error (there are tens of thousands of merges).
+        func item(_ i: Int) -> JSONField { JSONField(items[i], file: o.file, keyPath: "\(mergesField.keyPath)[\(i)]") }
         var merges: [BPEModel.Merge] = []
         var origin: [Int] = []  // merge rank -> index in `items` (legacy `#version` lines are skipped)
         merges.reserveCapacity(items.count)
-        try reading { () throws(JSONFieldError) in
-            let legacy = items.first?.json?.stringValue != nil
-            for (i, item) in items.enumerated() {
-                if legacy {
-                    guard let line = item.json?.stringValue else { throw item.invalid("a string \"left right\" like the merges before it") }
-                    if line.hasPrefix("#version") { continue }
-                    let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-                    guard parts.count == 2 else { throw item.invalid("two tokens separated by one space") }
-                    merges.append(.init(String(parts[0]), String(parts[1])))
-                } else {
-                    let pair = try item.array()
-                    guard pair.count == 2 else { throw item.invalid("[left, right]") }
-                    merges.append(.init(try pair[0].string(), try pair[1].string()))
+        origin.reserveCapacity(items.count)
+        let legacy = items.first?.stringValue != nil
+        for (i, value) in items.enumerated() {
+            if legacy {
+                guard let line = value.stringValue else {
+                    throw .invalidField(item(i).invalid("a string \"left right\" like the merges before it"))
                 }
-                origin.append(i)
+                if line.hasPrefix("#version") { continue }
+                let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+                guard parts.count == 2 else { throw .invalidField(item(i).invalid("two tokens separated by one space")) }
+                merges.append(.init(String(parts[0]), String(parts[1])))
+            } else {
+                guard let pair = value.arrayValue, pair.count == 2, let left = pair[0].stringValue, let right = pair[1].stringValue else {
+                    throw .invalidField(item(i).invalid("[left, right]"))
+                }
+                merges.append(.init(left, right))
             }
+            origin.append(i)
         }
         do {
             self = try BPEModel(
@@ -214,9 +219,9 @@ extension BPEModel {
         } catch {
             switch error {
             case .mergeTokenNotInVocabulary(let rank, let token):
-                throw .invalidField(items[origin[rank]].invalid("tokens of model.vocab whose concatenation is one too; \(token.debugDescription) is not in it"))
+                throw .invalidField(item(origin[rank]).invalid("tokens of model.vocab whose concatenation is one too; \(token.debugDescription) is not in it"))
             case .mergeShorterThanPrefix(let rank, let right):
-                throw .invalidField(items[origin[rank]].invalid("a right side \(right.debugDescription) that starts with continuing_subword_prefix \(settings.prefix?.debugDescription ?? "")"))
+                throw .invalidField(item(origin[rank]).invalid("a right side \(right.debugDescription) that starts with continuing_subword_prefix \(settings.prefix?.debugDescription ?? "")"))
             case .unknownTokenNotInVocabulary(let unk):
                 throw .invalidField(o["unk_token"].invalid("a token of model.vocab (\(unk.debugDescription) is not one)", hint: "the reference fails on the first unknown character of a text; fix unk_token or set it to null"))
             }
