@@ -29,6 +29,9 @@ from the reference implementations.
                      legacy "a b" merges, no normalizer, no unk_token, no post-processor specials
      template        generic: NFC, ByteLevel with add_prefix_space, TemplateProcessing <s> $A </s> /
                      <s> $A </s> $B:1 </s>:1, [a, b] merges, ignore_merges
+     split           gpt2 with the pre-tokenizer Sequence[Split "-" MergedWithNext, Split Regex " {2,}"
+                     Removed, Split "e" Contiguous inverted, Split "ab" MergedWithPrevious,
+                     ByteLevel without its regex]: every Split behaviour and both pattern kinds
      wordend         generic, not byte-level: NFKC + Lowercase, Whitespace, BPE with `##` prefix,
                      `</w>` suffix, <unk> fused, BertProcessing
      fallback        generic, Llama-style: Metaspace(first, split), BPE with byte_fallback and <unk>
@@ -238,6 +241,15 @@ def variants(vocab, merges, work, lines):
     template["model"]["merges"] = [[a, b] for a, b in merges]
     template["model"]["ignore_merges"] = True
     out["template"] = (template, generic_config())
+
+    split = json.loads(json.dumps(gpt2))
+    split["pre_tokenizer"] = {"type": "Sequence", "pretokenizers": [
+        {"type": "Split", "pattern": {"String": "-"}, "behavior": "MergedWithNext", "invert": False},
+        {"type": "Split", "pattern": {"Regex": " {2,}"}, "behavior": "Removed", "invert": False},
+        {"type": "Split", "pattern": {"String": "e"}, "behavior": "Contiguous", "invert": True},
+        {"type": "Split", "pattern": {"String": "ab"}, "behavior": "MergedWithPrevious", "invert": False},
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": False}]}
+    out["split"] = (split, generic_config())
 
     wordend, _ = train_characters(lines, False, WORDEND_ALPHABET, ["<unk>", "<s>", "</s>", "<pad>"], prefix="##", suffix="</w>")
     wordend["model"]["fuse_unk"] = True

@@ -8,7 +8,7 @@ import Testing
 /// by that script, saved by transformers, and variants with the schemas real files carry.
 /// Corpus, pair and truncation goldens run in ``PipelineParityTests``; the checks here are BPE's own.
 @Suite struct BPEParityTests {
-    static let variants = ["roberta", "roberta-prefix", "gpt2", "template", "wordend", "fallback"]
+    static let variants = ["roberta", "roberta-prefix", "gpt2", "template", "split", "wordend", "fallback"]
 
     static func folder(_ variant: String) -> URL { PipelineFixtures.folder("bpe", variant) }
     static func tokenizer(_ variant: String) throws -> PipelineTokenizer { try PipelineFixtures.tokenizer("bpe", variant) }
@@ -77,7 +77,7 @@ import Testing
         #expect(w.contains("pre_tokenizer is ByteLevel(add_prefix_space false) but RobertaTokenizer in transformers 5 rebuilds ByteLevel(add_prefix_space true)"))
         #expect(w.contains("post_processor is RobertaProcessing but RobertaTokenizer in transformers 5 rebuilds RobertaProcessing(trim_offsets true, add_prefix_space true)"))
         // The generic folders are used as written.
-        for v in ["gpt2", "template", "wordend", "fallback"] { #expect(try Self.tokenizer(v).warnings == [], "\(v)") }
+        for v in ["gpt2", "template", "split", "wordend", "fallback"] { #expect(try Self.tokenizer(v).warnings == [], "\(v)") }
     }
 
     // MARK: Refusals: each names the file, the key path and what to do.

@@ -26,6 +26,7 @@ enum StageRegistry {
         "Whitespace": { _ throws(TokenizationError) in WhitespacePreTokenizer() },
         "Sequence": { o throws(TokenizationError) in try SequencePreTokenizer(json: o) },
         "ByteLevel": { o throws(TokenizationError) in try ByteLevelPreTokenizer(json: o) },
+        "Split": { o throws(TokenizationError) in try SplitPreTokenizer(json: o) },
     ]
 
     static let models: [String: Reader<any TokenizerModel>] = [
@@ -100,22 +101,46 @@ extension StripNormalizer {
     }
 }
 
-extension ReplaceNormalizer {
-    /// `{"type": "Replace", "pattern": {"String": s} | {"Regex": r}, "content": s}`.
+extension TextPattern {
+    /// `"pattern": {"String": s} | {"Regex": r}` of Replace and Split; a regex other than the
+    /// supported repetition is refused naming it.
     init(json o: JSONFields) throws(TokenizationError) {
-        let (patternObject, content) = try reading { () throws(JSONFieldError) in (try o["pattern"].object(), try o["content"].string()) }
+        let patternObject = try reading { () throws(JSONFieldError) in try o["pattern"].object() }
         if let s = patternObject.optional("String") {
             let text = try reading { () throws(JSONFieldError) in try s.string() }
             guard !text.isEmpty else { throw .invalidField(s.invalid("a non-empty string")) }
-            self.init(pattern: .string(text.unicodeScalars.map(\.value)), content: content)
+            self = .string(text.unicodeScalars.map(\.value))
         } else if let r = patternObject.optional("Regex") {
             let regex = try reading { () throws(JSONFieldError) in try r.string() }
             guard let p = Self.repetition(regex: regex) else {
                 throw .unsupportedComponent(path: o.file, component: r.keyPath, type: "Regex \(regex)")
             }
-            self.init(pattern: p, content: content)
+            self = p
         } else {
             throw .invalidField(o["pattern"].invalid("{\"String\": ...} or {\"Regex\": ...}"))
+        }
+    }
+}
+
+extension ReplaceNormalizer {
+    /// `{"type": "Replace", "pattern": {"String": s} | {"Regex": r}, "content": s}`.
+    init(json o: JSONFields) throws(TokenizationError) {
+        let content = try reading { () throws(JSONFieldError) in try o["content"].string() }
+        self.init(pattern: try TextPattern(json: o), content: content)
+    }
+}
+
+extension SplitPreTokenizer {
+    /// `{"type": "Split", "pattern": {"String": s} | {"Regex": r}, "behavior": "Removed" | "Isolated" |
+    /// "MergedWithPrevious" | "MergedWithNext" | "Contiguous", "invert": bool}` (invert defaults to false).
+    init(json o: JSONFields) throws(TokenizationError) {
+        let pattern = try TextPattern(json: o)
+        self = try reading { () throws(JSONFieldError) in
+            let behaviors: [String: NormalizedText.SplitBehavior] = [
+                "Removed": .removed, "Isolated": .isolated, "MergedWithPrevious": .mergedWithPrevious,
+                "MergedWithNext": .mergedWithNext, "Contiguous": .contiguous]
+            let behavior = try o["behavior"].oneOf(behaviors.keys.sorted()) { behaviors[$0] }
+            return SplitPreTokenizer(pattern: pattern, behavior: behavior, invert: try o.optional("invert")?.bool() ?? false)
         }
     }
 }
