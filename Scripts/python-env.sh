@@ -15,7 +15,7 @@ elif [ -x "$_encoder_root/.venv/bin/python" ]; then
 else
   echo "error: no Python with the reference packages: set ENCODER_PYTHON, or create the repository's venv:" >&2
   echo "  python3 -m venv $_encoder_root/.venv && $_encoder_root/.venv/bin/pip install torch sentence-transformers transformers" >&2
-  echo "  (add onnxruntime for Scripts/bench's ONNX Runtime peer, pyspark for Scripts/spark-pipe-example)" >&2
+  echo "  (add onnxruntime onnx for Scripts/bench's ONNX Runtime peers, FP32 and int8; pyspark for Scripts/spark-pipe-example)" >&2
   exit 1
 fi
 export ENCODER_PYTHON
