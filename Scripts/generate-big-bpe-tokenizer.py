@@ -8,14 +8,17 @@ For measuring BPE speed at a real vocabulary size (`Scripts/bench-tokenizer .cac
 real RoBERTa tokenizer can be fetched: the committed fixture (Tests/TokenizationTests/Goldens/bpe/roberta) has
 700 tokens, so its words split into many short pieces and few merges apply, unlike real text under roberta-base's
 vocabulary. Trained with `tokenizers`' BpeTrainer (ByteLevel, the 256-character alphabet, <s> <pad> </s> <unk>
-<mask> first) on the English text at hand: the STS-B sentences of the test data and the docstrings and comments
-of the Python packages in the environment (about 30 MB, read in a fixed order, so a rerun gives the same file).
+<mask> first) on the English text at hand: the STS-B sentences of the test data and the docstrings
+of the Python packages in the environment (30 M characters, read in a fixed order: the same environment
+gives the same file; other packages give another, equally sized vocabulary).
 """
-import ast, json, os, shutil, sys
-from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+import ast, importlib.util, os, shutil, sys
 from transformers import AutoTokenizer, RobertaTokenizer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_spec = importlib.util.spec_from_file_location("bpe_fixtures", os.path.join(ROOT, "Scripts", "generate-bpe-fixtures.py"))
+fixtures = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fixtures)  # the trainer of the BPE fixtures, at RoBERTa's size here
 VOCAB = 50_265
 BUDGET = 30_000_000  # characters of training text
 
@@ -61,13 +64,7 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, ".cache", "big-bpe-roberta")
     lines = training_text()
     print(f"training on {len(lines)} texts, {sum(map(len, lines))} characters", file=sys.stderr)
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.train_from_iterator(lines, trainers.BpeTrainer(
-        vocab_size=VOCAB, min_frequency=2, show_progress=False,
-        special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    tj = json.loads(tok.to_str())
-    vocab, merges = tj["model"]["vocab"], [tuple(m) for m in tj["model"]["merges"]]
+    vocab, merges = fixtures.train_byte_level(lines, VOCAB)
     shutil.rmtree(out, ignore_errors=True)
     RobertaTokenizer(vocab=vocab, merges=merges).save_pretrained(out)
     back = AutoTokenizer.from_pretrained(out)

@@ -122,16 +122,18 @@ def training_lines():
     return unigram.training_text(random.Random(SEED)).split("\n")
 
 
-def train_byte_level(lines):
+def train_byte_level(lines, vocab_size=BYTE_LEVEL_VOCAB):
+    """(vocab, merges) of a byte-level BPE as RoBERTa's: the whole byte alphabet, <s> <pad> </s> <unk> <mask> first.
+    Also used by Scripts/generate-big-bpe-tokenizer.py at RoBERTa's size."""
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.train_from_iterator(lines, trainers.BpeTrainer(
-        vocab_size=BYTE_LEVEL_VOCAB, min_frequency=2, show_progress=False,
+        vocab_size=vocab_size, min_frequency=2, show_progress=False,
         special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
     tj = json.loads(tok.to_str())
     vocab, merges = tj["model"]["vocab"], [tuple(m) for m in tj["model"]["merges"]]
     missing = set(pre_tokenizers.ByteLevel.alphabet()) - set(vocab)
-    if missing or len(vocab) != BYTE_LEVEL_VOCAB:
+    if missing or len(vocab) != vocab_size:
         sys.exit(f"trained byte-level BPE has {len(vocab)} tokens, alphabet missing {sorted(missing)[:5]}")
     return vocab, merges
 
