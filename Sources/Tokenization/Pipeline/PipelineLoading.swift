@@ -62,6 +62,7 @@ extension PipelineTokenizer {
         let preTokenizer: (any PreTokenizerStage)?
         let model: any TokenizerModel
         var stageNames: String
+        var robertaPrefixSpace = false  // RobertaTokenizer's, shared by its ByteLevel and RobertaProcessing
         let normalizerObject = try reading { () throws(JSONFieldError) in try root.optional("normalizer")?.object() }
         let preObject = try reading { () throws(JSONFieldError) in try root.optional("pre_tokenizer")?.object() }
         let postObject = try reading { () throws(JSONFieldError) in try root.optional("post_processor")?.object() }
@@ -109,8 +110,8 @@ extension PipelineTokenizer {
             if normalizerObject != nil {
                 warnings.append("tokenizer.json normalizer is \(try Self.describe(normalizerObject)) but \(cls) in transformers 5 uses none; using none")
             }
-            let addPrefixSpace = try reading { () throws(JSONFieldError) in try files.config?.optional("add_prefix_space")?.bool() } ?? false
-            let byteLevel = ByteLevelPreTokenizer(addPrefixSpace: addPrefixSpace)
+            robertaPrefixSpace = try reading { () throws(JSONFieldError) in try files.config?.optional("add_prefix_space")?.bool() } ?? false
+            let byteLevel = ByteLevelPreTokenizer(addPrefixSpace: robertaPrefixSpace)
             preTokenizer = byteLevel
             let rebuilt = Self.describe(byteLevel)
             let writtenPre = try Self.describe(preObject)
@@ -165,18 +166,17 @@ extension PipelineTokenizer {
         let post: any PostProcessorStage
         if roberta {
             let trimOffsets = try reading { () throws(JSONFieldError) in try files.config?.optional("trim_offsets")?.bool() } ?? true
-            let addPrefixSpace = (preTokenizer as? ByteLevelPreTokenizer)?.addPrefixSpace ?? false
             guard let cls = id(special.tokens["cls"]!) else {
                 throw .missingSpecialToken(role: "cls", token: special.tokens["cls"]!, source: file)
             }
             guard let sep = id(special.tokens["sep"]!) else {
                 throw .missingSpecialToken(role: "sep", token: special.tokens["sep"]!, source: file)
             }
-            let t = TemplateProcessing.roberta(cls: cls, sep: sep, trimOffsets: trimOffsets, addPrefixSpace: addPrefixSpace)
+            let t = TemplateProcessing.roberta(cls: cls, sep: sep, trimOffsets: trimOffsets, addPrefixSpace: robertaPrefixSpace)
             let written = postObject.flatMap { try? StageRegistry.build($0, StageRegistry.postProcessors) as? TemplateProcessing }
             if written?.single != t.single || written?.pair != t.pair || written?.trimOffsets.enabled != t.trimOffsets.enabled
                 || written?.trimOffsets.addPrefixSpace != t.trimOffsets.addPrefixSpace {
-                warnings.append("tokenizer.json post_processor is \(try Self.describe(postObject)) but \(tokenizerClass!) in transformers 5 rebuilds RobertaProcessing(trim_offsets \(trimOffsets), add_prefix_space \(addPrefixSpace)); using that")
+                warnings.append("tokenizer.json post_processor is \(try Self.describe(postObject)) but \(tokenizerClass!) in transformers 5 rebuilds RobertaProcessing(trim_offsets \(trimOffsets), add_prefix_space \(robertaPrefixSpace)); using that")
             }
             post = t
         } else if xlmr {
