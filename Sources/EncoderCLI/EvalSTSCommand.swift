@@ -14,13 +14,14 @@ struct EvalSTSCommand: ReportingCommand {
             """)
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var precision: PrecisionOption
 
     @Argument(help: "The STS file (tab-separated: score in column 5, sentences in 6 and 7).")
     var file: String
 
     func execute() throws {
         let pairs = try Self.readPairs(file)
-        let encoder = try model.load()
+        let encoder = try model.load(options: precision.options())
         let embeddings = try encoder.embed(pairs.map(\.0) + pairs.map(\.1))
         let n = pairs.count
         let cosines = (0..<n).map { cosineSimilarity(embeddings[$0], embeddings[n + $0]) }

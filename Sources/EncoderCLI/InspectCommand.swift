@@ -9,9 +9,10 @@ struct InspectCommand: ReportingCommand {
         abstract: "Describe a model: architecture, sizes, weights, pooling, tokenizer and the effective max sequence length.")
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var precision: PrecisionOption
 
     func execute() throws {
-        let encoder = try model.load()
+        let encoder = try model.load(options: precision.options())
         for (key, value) in Self.summary(of: encoder) {
             print(key.padding(toLength: 16, withPad: " ", startingAt: 0) + value)
         }
@@ -43,6 +44,9 @@ struct InspectCommand: ReportingCommand {
         }
         let dtypes = byDType.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
         rows.append(("Parameters", "\(parameters.formatted()) in \(checkpoint.tensors.count) tensors (\(dtypes)), \(String(format: "%.1f", Double(checkpoint.fileSize) / 1_048_576)) MiB file"))
+        rows.append(("Precision", encoder.options.precision == .int8
+            ? "int8 linear layers (weights per output channel, activations per row, int32 products); the rest fp32"
+            : "fp32"))
         if !encoder.unusedTensors.isEmpty {
             rows.append(("Unused tensors", encoder.unusedTensors.joined(separator: ", ")))
         }

@@ -48,6 +48,7 @@ struct RunCommand: ReportingCommand {
             """)
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var precision: PrecisionOption
 
     @Argument(help: "Texts to embed (or use --input).")
     var texts: [String] = []
@@ -165,7 +166,7 @@ struct RunCommand: ReportingCommand {
 
     func execute() throws {
         let loadStart = ContinuousClock.now
-        var options = SentenceEncoder.Options()
+        var options = precision.options()
         options.maxBatchTokens = batchTokens
         options.threads = threads
         let encoder = try model.load(options: options)

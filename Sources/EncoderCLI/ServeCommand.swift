@@ -20,6 +20,7 @@ struct ServeCommand: ReportingCommand {
             """)
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var precision: PrecisionOption
 
     @Option(help: "Address to listen on. There is no authentication: keep it on loopback unless a proxy guards it.")
     var host = "127.0.0.1"
@@ -59,6 +60,7 @@ struct ServeCommand: ReportingCommand {
         c.host = host
         c.port = port
         c.maxBatchTokens = maxBatchTokens
+        c.precision = precision.precision
         c.maxClientBatchSize = maxClientBatchSize
         c.maxBodyBytes = maxBodyBytes
         c.maxPendingInputs = maxPendingInputs
@@ -93,6 +95,7 @@ struct ServeCommand: ReportingCommand {
         let server = EmbeddingServer(configuration: configuration, logger: logger) {
             var options = SentenceEncoder.Options()
             options.maxBatchTokens = configuration.maxBatchTokens
+            options.precision = configuration.precision
             let encoder = try SentenceEncoder(contentsOf: modelURL, options: options)
             for warning in encoder.warnings { logger.warning("\(warning)") }
             return SentenceEncoderEngine(encoder)

@@ -7,6 +7,7 @@ struct SimilarityCommand: ReportingCommand {
         abstract: "Print the cosine similarity of the first text to each of the others.")
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var precision: PrecisionOption
 
     @Argument(help: "Two or more texts; the first is compared with each of the rest.")
     var texts: [String]
@@ -18,7 +19,7 @@ struct SimilarityCommand: ReportingCommand {
     }
 
     func execute() throws {
-        let encoder = try model.load()
+        let encoder = try model.load(options: precision.options())
         let embeddings = try encoder.embed(texts, options: encoding.options)
         for i in 1..<texts.count {
             let score = cosineSimilarity(embeddings[0], embeddings[i])

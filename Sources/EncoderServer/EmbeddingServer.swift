@@ -333,7 +333,7 @@ public struct EmbeddingServer: Sendable {
         var out = JSONOutput()
         out.raw("{\"model_id\":")
         out.string(c.modelID)
-        out.raw(",\"model_sha\":null,\"model_dtype\":\"float32\",\"model_type\":{\"embedding\":{\"pooling\":")
+        out.raw(",\"model_sha\":null,\"model_dtype\":\"\(c.precision == .int8 ? "int8" : "float32")\",\"model_type\":{\"embedding\":{\"pooling\":")
         out.string(encoder.pooling.modes.map(\.rawValue).joined(separator: "+"))
         out.raw("}},\"dimension\":\(encoder.dimension),\"normalized\":\(encoder.normalizes)")
         out.raw(",\"max_concurrent_requests\":\(c.maxPendingInputs),\"max_input_length\":\(encoder.maxSequenceLength)")

@@ -1,4 +1,5 @@
 import Logging
+import SentenceEmbeddings
 
 /// Limits and addresses of an ``EmbeddingServer``; the defaults follow text-embeddings-inference (TEI).
 public struct ServerConfiguration: Sendable {
@@ -10,6 +11,8 @@ public struct ServerConfiguration: Sendable {
     public var modelID: String = "model"
     /// Most tokens (`[CLS]`/`[SEP]` included) merged into one forward pass by the batcher (TEI: 16384).
     public var maxBatchTokens: Int = 16384
+    /// The model's linear layers (`--precision`); /info reports it as model_dtype.
+    public var precision: Precision = .float32
     /// Most inputs in one HTTP request; more is a 422 (TEI `--max-client-batch-size`, 32).
     public var maxClientBatchSize: Int = 32
     /// Largest request body in bytes; more is a 413 (TEI `--payload-limit`, 2,000,000).

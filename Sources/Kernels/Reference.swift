@@ -21,6 +21,36 @@ public enum Reference {
         return y
     }
 
+    /// The int8 linear layer of ``Int8Gemm`` by plain loops: each row of x [N x K] quantized to u8
+    /// (lo = min(0, min x), hi = max(0, max x), scale = (hi - lo) / 255, zero = rint(-lo / scale),
+    /// q = clamp(rint(x / scale) + zero, 0, 255), dividing as x · (1 / scale)), multiplied by the
+    /// quantized weights `values` [M x K] in integers, then
+    /// y = Float(Σ (q - zero) · w) · scale · wscale[o] (+ b[o]). Equal bit for bit to the kernel.
+    public static func int8Linear(_ x: [Float], rows n: Int, inFeatures k: Int, values: [Int8], scales wscale: [Float],
+                                  bias: [Float]?) -> [Float] {
+        let m = wscale.count
+        precondition(x.count == n * k && values.count == m * k && (bias?.count ?? m) == m, "Reference.int8Linear: bad sizes")
+        var y = [Float](repeating: 0, count: n * m)
+        for r in 0..<n {
+            let row = x[(r * k)..<((r + 1) * k)]
+            let lo = row.reduce(Float(0)) { Swift.min($0, $1) }
+            let hi = row.reduce(Float(0)) { Swift.max($0, $1) }
+            var scale = (hi - lo) / 255
+            if !(scale > 0) || !scale.isFinite { scale = 1 }
+            let inverse = 1 / scale
+            let zero = Swift.min(Swift.max((-lo * inverse).rounded(.toNearestOrEven), 0), 255)
+            let q = row.map { Int32(Swift.min(Swift.max(($0 * inverse).rounded(.toNearestOrEven) + zero, 0), 255)) }
+            for o in 0..<m {
+                var acc: Int32 = 0
+                for i in 0..<k { acc += (q[i] - Int32(zero)) * Int32(values[o * k + i]) }
+                var v = (Float(acc) * scale) * wscale[o]
+                if let bias { v = v + bias[o] }
+                y[r * m + o] = v
+            }
+        }
+        return y
+    }
+
     /// `C[m x n] = A[m x k] · B[k x n]` (both plain row-major, no strides).
     public static func matmul(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int) -> [Float] {
         precondition(a.count == m * k && b.count == k * n, "Reference.matmul: bad sizes")

@@ -15,8 +15,11 @@ import Tokenization
 /// normalization, read from the folder's own files.
 ///
 /// An encoder is immutable after loading and safe to use from many threads at once.
+/// The arithmetic of the encoder's linear layers (TransformerEncoder's ``TransformerEncoder/Precision``).
+public typealias Precision = TransformerEncoder.Precision
+
 public final class SentenceEncoder: Sendable {
-    /// Settings that change how work is split, never the vectors.
+    /// Settings that change how work is split, never the vectors; and ``precision``, which does.
     public struct Options: Sendable {
         /// The most tokens one forward pass holds; texts are grouped by length up to this budget.
         /// Each worker's working memory grows with it (about 9 KiB per token for MiniLM);
@@ -29,6 +32,10 @@ public final class SentenceEncoder: Sendable {
         /// threads (one short text is one batch) the spare threads share each forward pass.
         /// 1 leaves OpenBLAS's threading as it is.
         public var threads: Int = min(2, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        /// The arithmetic of the linear layers: `.float32` (the default, sentence-transformers'
+        /// vectors) or `.int8` (dynamic quantization: faster and smaller, slightly different
+        /// vectors; README "Precision").
+        public var precision: Precision = .float32
 
         public init() {}
     }
@@ -82,7 +89,9 @@ public final class SentenceEncoder: Sendable {
         do { encoderConfig = try EncoderConfig.load(from: configURL) } catch { throw .model(error) }
         sentenceConfig = try SentenceTransformersConfig.load(folder: folder)
         do { checkpoint = try SafeTensorsFile(contentsOf: weightsURL) } catch { throw .checkpoint(error) }
-        do { model = try EncoderModel(config: encoderConfig, weights: checkpoint) } catch { throw .weights(file: weightsURL.path, error) }
+        do { model = try EncoderModel(config: encoderConfig, weights: checkpoint, precision: options.precision) } catch {
+            throw .weights(file: weightsURL.path, error)
+        }
         // sentence-transformers' do_lower_case puts a Lowercase normalizer in front of the
         // tokenizer's own (Transformer.__init__), after the raw-text split of special tokens.
         do throws(TokenizationError) {

@@ -64,6 +64,8 @@ public enum EncoderError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidInput(sequence: Int, reason: String)
     /// A field of the configuration file has the wrong type or a value outside the supported ones.
     case invalidField(JSONFieldError)
+    /// ``Precision/int8`` was asked for and its kernels cannot run here (oneDNN refused the shapes).
+    case int8Unavailable(reason: String)
 
     public var description: String {
         switch self {
@@ -80,6 +82,8 @@ public enum EncoderError: Error, Equatable, Sendable, CustomStringConvertible {
             "invalid input sequence \(sequence): \(reason)"
         case .invalidField(let error):
             "invalid model config \(error.file): \(error.message)"
+        case .int8Unavailable(let reason):
+            "int8 precision is not available on this machine: \(reason). Use precision fp32 (the default)."
         }
     }
 }

@@ -58,12 +58,15 @@ public final class EncoderModel: Sendable {
     /// "" or the family's task-model prefix ("bert.", "roberta.", ...), whichever form the
     /// checkpoint's keys use.
     public let keyPrefix: String
+    /// The arithmetic of the linear layers (``Precision``), fixed at load.
+    public let precision: Precision
     let embeddings: EmbeddingLayer
     let encoder: LayerStack
 
     /// Binds every tensor the configuration requires, checking each shape. Fails with one
-    /// error listing all missing, mis-shaped and unreadable tensors.
-    public init(config: EncoderConfig, weights: some TensorProvider) throws(EncoderError) {
+    /// error listing all missing, mis-shaped and unreadable tensors. At ``Precision/int8`` the
+    /// linear layers' weights are then quantized (their FP32 values are let go).
+    public init(config: EncoderConfig, weights: some TensorProvider, precision: Precision = .float32) throws(EncoderError) {
         try config.validate()
         let names = config.family.names
         let binder = WeightBinder(weights, probe: names.wordEmbeddings + ".weight", prefix: names.prefix)
@@ -73,8 +76,9 @@ public final class EncoderModel: Sendable {
         let encoder = LayerStack(root, names: names, config: config)
         if binder.hasProblems { throw .weightsDoNotMatchConfig(binder.problems) }
         self.config = config
+        self.precision = precision
         self.embeddings = embeddings
-        self.encoder = encoder
+        self.encoder = precision == .int8 ? try encoder.quantized(Int8Plans()) : encoder
         self.unexpectedTensors = binder.unexpected
         self.keyPrefix = binder.keyPrefix
     }
@@ -140,7 +144,7 @@ public final class EncoderModel: Sendable {
         let maxLength = batch.map(\.ids.count).max() ?? 0
         var hidden = [Float](repeating: 0, count: n * h)  // [N x H], becomes the output
         guard n > 0 else { return HiddenStates(hiddenSize: h, values: hidden, sequenceRanges: ranges) }
-        let ws = scratch.workspace(tokens: n, maxLength: maxLength, threads: threads, config: config)
+        let ws = scratch.workspace(tokens: n, maxLength: maxLength, threads: threads, int8: precision == .int8, config: config)
         hidden.withUnsafeMutableBufferPointer { x in
             embeddings.forward(batch, ranges: ranges, into: x)
             encoder.forward(x, ranges: ranges, ws: ws)
@@ -155,6 +159,8 @@ public final class EncoderScratch: @unchecked Sendable {
     private var block = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     /// The threads of forwards with threads > 1, kept (asleep when idle) for the next one.
     private var team: ThreadTeam?
+    /// The int8 kernels' per-thread state, created by the first int8 forward.
+    private var int8: [Int8Context] = []
 
     public init() {}
 
@@ -163,7 +169,7 @@ public final class EncoderScratch: @unchecked Sendable {
     /// Floats currently held (for tests and memory accounting).
     public var capacity: Int { block.count }
 
-    func workspace(tokens n: Int, maxLength: Int, threads: Int, config: EncoderConfig) -> Workspace {
+    func workspace(tokens n: Int, maxLength: Int, threads: Int, int8 quantized: Bool, config: EncoderConfig) -> Workspace {
         let needed = Workspace.sizes(tokens: n, maxLength: maxLength, threads: threads, config: config).reduce(0, +)
         if needed > block.count {
             block.deallocate()
@@ -171,7 +177,9 @@ public final class EncoderScratch: @unchecked Sendable {
             block.initialize(repeating: 0)
         }
         if threads > 1, team?.size != threads { team = ThreadTeam(size: threads) }
-        return Workspace(block: block, tokens: n, maxLength: maxLength, team: threads > 1 ? team : nil, config: config)
+        while quantized, int8.count < threads { int8.append(Int8Context()) }
+        return Workspace(block: block, tokens: n, maxLength: maxLength, team: threads > 1 ? team : nil,
+                         int8: quantized ? int8 : [], config: config)
     }
 }
 

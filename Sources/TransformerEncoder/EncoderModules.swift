@@ -26,6 +26,8 @@ struct Workspace: @unchecked Sendable {
     /// nil: the calling thread alone.
     let team: ThreadTeam?
     var threads: Int { team?.size ?? 1 }
+    /// One per thread when the model runs at ``Precision/int8``, else empty.
+    let int8: [Int8Context]
     let maxLength: Int
 
     /// Rows per feed-forward chunk. The FFN is row-wise, so running it on C rows at a time
@@ -41,7 +43,8 @@ struct Workspace: @unchecked Sendable {
         return [max(n * 3 * h, c * i), n * h, n * h, threads * maxLength * maxLength]
     }
 
-    init(block: UnsafeMutableBufferPointer<Float>, tokens n: Int, maxLength: Int, team: ThreadTeam?, config: EncoderConfig) {
+    init(block: UnsafeMutableBufferPointer<Float>, tokens n: Int, maxLength: Int, team: ThreadTeam?, int8: [Int8Context],
+         config: EncoderConfig) {
         let sizes = Self.sizes(tokens: n, maxLength: maxLength, threads: team?.size ?? 1, config: config)
         precondition(block.count >= sizes.reduce(0, +), "Workspace: scratch too small")
         var parts: [UnsafeMutableBufferPointer<Float>] = []
@@ -52,6 +55,7 @@ struct Workspace: @unchecked Sendable {
         }
         ffnChunkRows = min(n, Self.ffnChunk)
         self.team = team
+        self.int8 = int8
         self.maxLength = maxLength
         qkv = parts[0]
         intermediate = parts[0]
@@ -139,14 +143,27 @@ struct SelfAttention {
         value = Linear(layer.pp(names.value), inFeatures: h, outFeatures: h)
     }
 
+    private init(_ other: SelfAttention, query: Linear, key: Linear, value: Linear) {
+        (self.query, self.key, self.value) = (query, key, value)
+        heads = other.heads
+        headDim = other.headDim
+    }
+
+    /// Q, K and V at ``Precision/int8``: their products add the bias and go into the [N x 3H] buffer.
+    func quantized(_ plans: Int8Plans) throws(EncoderError) -> SelfAttention {
+        let ld = 3 * heads * headDim
+        return SelfAttention(self, query: try query.quantized(plans, foldBias: true, outputStride: ld),
+                             key: try key.quantized(plans, foldBias: true, outputStride: ld),
+                             value: try value.quantized(plans, foldBias: true, outputStride: ld))
+    }
+
     /// x [N x H] -> ws.context [N x H].
     func forward(_ x: UnsafeBufferPointer<Float>, ranges: [Range<Int>], bias: RelativePositionBias?, ws: Workspace) {
         let h = heads * headDim
         let n = ranges.last?.upperBound ?? 0
-        Gemm.linears(x, rows: n, inFeatures: h, [query, key, value].enumerated().map { part, linear in
-            LinearLayer(weight: linear.weight.values, outFeatures: h, bias: linear.bias.values,
-                        into: ws.qkv.baseAddress! + part * h, ldy: 3 * h)
-        }, team: ws.team)
+        applyLinears(x, rows: n, [query, key, value].enumerated().map { part, linear in
+            (linear, ws.qkv.baseAddress! + part * h, 3 * h)
+        }, addBias: true, ws: ws)
         // The (sequence, head) pairs are independent: with T threads, each takes a contiguous
         // share and its own [Lmax x Lmax] scores. Only when there is enough of it: waking a
         // thread costs tens of microseconds, all the attention of a short sentence about as much.
@@ -224,15 +241,34 @@ struct RelativePositionBias {
     }
 }
 
+/// y = x·Wᵀ (+ b when `addBias`) for linear layers of the same input x [N x K], row r of each
+/// output at `y + r·ldy`, in the model's precision: FP32 through `Gemm.linears` (the team splits
+/// output columns), int8 through `Int8Gemm.linears` (the team splits rows; each layer was
+/// quantized with `foldBias == addBias` and output stride ldy).
+private func applyLinears(
+    _ x: UnsafeBufferPointer<Float>, rows n: Int, _ outputs: [(linear: Linear, y: UnsafeMutablePointer<Float>, ldy: Int)],
+    addBias: Bool, ws: Workspace
+) {
+    guard let k = outputs.first?.linear.inFeatures else { return }
+    if outputs[0].linear.int8 != nil {
+        Int8Gemm.linears(x, rows: n, inFeatures: k, outputs.map { Int8LinearLayer($0.linear.int8!, into: $0.y) },
+                         team: ws.team, contexts: ws.int8)
+    } else {
+        Gemm.linears(x, rows: n, inFeatures: k, outputs.map {
+            LinearLayer(weight: $0.linear.weight.values, outFeatures: $0.linear.outFeatures,
+                        bias: addBias ? $0.linear.bias.values : nil, into: $0.y, ldy: $0.ldy)
+        }, team: ws.team)
+    }
+}
+
 /// LayerNorm(x·Wᵀ + b + residual): the tail of attention (BertSelfOutput) and of the
 /// feed-forward block (BertOutput), x [N x in], residual and out [N x out]. Bias, residual and
 /// LayerNorm run as one fused pass.
 private func denseResidualLayerNorm(
     _ x: UnsafeBufferPointer<Float>, residual: UnsafeBufferPointer<Float>, rows n: Int,
-    dense: Linear, layerNorm: LayerNormWeights, into out: UnsafeMutableBufferPointer<Float>, team: ThreadTeam?
+    dense: Linear, layerNorm: LayerNormWeights, into out: UnsafeMutableBufferPointer<Float>, ws: Workspace
 ) {
-    Gemm.linear(x, rows: n, inFeatures: dense.inFeatures, weight: dense.weight.values,
-                outFeatures: dense.outFeatures, bias: nil, into: out, team: team)
+    applyLinears(x, rows: n, [(dense, out.baseAddress!, dense.outFeatures)], addBias: false, ws: ws)
     LayerNorm.addBiasResidualApply(out, rows: n, cols: dense.outFeatures, bias: dense.bias.values,
                                    residual: residual, gamma: layerNorm.gamma.values,
                                    beta: layerNorm.beta.values, eps: layerNorm.eps)
@@ -261,12 +297,31 @@ struct EncoderLayer {
         outputLayerNorm = LayerNormWeights(layer.pp(names.outputLayerNorm), size: h, eps: c.layerNormEps)
     }
 
+    private init(_ other: EncoderLayer, attention: SelfAttention, attentionOutput: Linear, intermediate: Linear, output: Linear) {
+        self.attention = attention
+        self.attentionOutput = attentionOutput
+        attentionLayerNorm = other.attentionLayerNorm
+        self.intermediate = intermediate
+        activation = other.activation
+        self.output = output
+        outputLayerNorm = other.outputLayerNorm
+    }
+
+    /// This layer at ``Precision/int8``: all six linear layers quantized (each bias still added by
+    /// the fused pass that follows it, as in FP32).
+    func quantized(_ plans: Int8Plans) throws(EncoderError) -> EncoderLayer {
+        EncoderLayer(self, attention: try attention.quantized(plans),
+                     attentionOutput: try attentionOutput.quantized(plans, foldBias: false, outputStride: attentionOutput.outFeatures),
+                     intermediate: try intermediate.quantized(plans, foldBias: false, outputStride: intermediate.outFeatures),
+                     output: try output.quantized(plans, foldBias: false, outputStride: output.outFeatures))
+    }
+
     /// x [N x H] in, x [N x H] out (overwritten).
     func forward(_ x: UnsafeMutableBufferPointer<Float>, ranges: [Range<Int>], bias: RelativePositionBias?, ws: Workspace) {
         let n = ranges.last?.upperBound ?? 0
         attention.forward(UnsafeBufferPointer(x), ranges: ranges, bias: bias, ws: ws)
         denseResidualLayerNorm(UnsafeBufferPointer(ws.context), residual: UnsafeBufferPointer(x), rows: n,
-                               dense: attentionOutput, layerNorm: attentionLayerNorm, into: ws.attention, team: ws.team)
+                               dense: attentionOutput, layerNorm: attentionLayerNorm, into: ws.attention, ws: ws)
         // The feed-forward block is row-wise: run it C rows at a time (see Workspace.ffnChunk).
         // x is dead after the attention residual, so the layer output goes straight into it.
         let h = output.outFeatures
@@ -274,14 +329,14 @@ struct EncoderLayer {
         while row < n {
             let c = min(ws.ffnChunkRows, n - row)
             let attentionRows = UnsafeBufferPointer(rebasing: ws.attention[(row * h)..<((row + c) * h)])
-            Gemm.linear(attentionRows, rows: c, inFeatures: intermediate.inFeatures, weight: intermediate.weight.values,
-                        outFeatures: intermediate.outFeatures, bias: nil, into: ws.intermediate, team: ws.team)
+            applyLinears(attentionRows, rows: c, [(intermediate, ws.intermediate.baseAddress!, intermediate.outFeatures)],
+                         addBias: false, ws: ws)
             // Bias + activation in one pass over [C x I].
             Activations.addBiasApply(activation, ws.intermediate, rows: c, cols: intermediate.outFeatures,
                                      bias: intermediate.bias.values)
             denseResidualLayerNorm(UnsafeBufferPointer(ws.intermediate), residual: attentionRows, rows: c,
                                    dense: output, layerNorm: outputLayerNorm,
-                                   into: UnsafeMutableBufferPointer(rebasing: x[(row * h)..<((row + c) * h)]), team: ws.team)
+                                   into: UnsafeMutableBufferPointer(rebasing: x[(row * h)..<((row + c) * h)]), ws: ws)
             row += c
         }
     }
@@ -302,6 +357,19 @@ struct LayerStack {
             root.pp($0).tensor("weight", shape: [c.relativeAttentionNumBuckets, c.numAttentionHeads])
         }
         heads = c.numAttentionHeads
+    }
+
+    private init(layers: [EncoderLayer], relativeAttentionBias: FloatTensor?, heads: Int) {
+        self.layers = layers
+        self.relativeAttentionBias = relativeAttentionBias
+        self.heads = heads
+    }
+
+    /// The stack at ``Precision/int8`` (see ``EncoderLayer/quantized(_:)``).
+    func quantized(_ plans: Int8Plans) throws(EncoderError) -> LayerStack {
+        var quantized: [EncoderLayer] = []
+        for layer in layers { quantized.append(try layer.quantized(plans)) }
+        return LayerStack(layers: quantized, relativeAttentionBias: relativeAttentionBias, heads: heads)
     }
 
     /// The bias every layer adds for sequences of up to `maxLength` tokens, if the family has one.

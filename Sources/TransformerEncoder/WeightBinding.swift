@@ -1,6 +1,7 @@
 // Binding checkpoint tensors to the module tree by composed key prefixes
 // (candle's `vb.pp("encoder").pp("layer.3")`), checking every shape against the config
 // and collecting ALL problems before failing once.
+import Kernels
 import SafeTensors
 
 /// Anything that can hand out named Float32 tensors (a safetensors file, a dictionary in tests).
@@ -92,23 +93,27 @@ struct WeightPath {
 
 /// `nn.Linear(in, out)`: weight [out x in] (used as stored, with CblasTrans), bias [out].
 struct Linear {
-    let weight: FloatTensor  // [out x in]
+    let weight: FloatTensor  // [out x in]; empty once quantized
     let bias: FloatTensor    // [out]
     let inFeatures: Int
     let outFeatures: Int
+    /// The int8 weights when the model runs at ``Precision/int8`` (see `quantized`), else nil.
+    let int8: Int8Linear?
 
     init(_ vb: WeightPath, inFeatures: Int, outFeatures: Int) {
         weight = vb.tensor("weight", shape: [outFeatures, inFeatures])
         bias = vb.tensor("bias", shape: [outFeatures])
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
+        int8 = nil
     }
 
-    init(weight: FloatTensor, bias: FloatTensor, inFeatures: Int, outFeatures: Int) {
+    init(weight: FloatTensor, bias: FloatTensor, inFeatures: Int, outFeatures: Int, int8: Int8Linear? = nil) {
         self.weight = weight
         self.bias = bias
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
+        self.int8 = int8
     }
 
     /// Both tensors were bound with their expected sizes.

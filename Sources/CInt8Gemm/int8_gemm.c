@@ -1,0 +1,346 @@
+// See include/int8_gemm.h.
+#if !__has_include(<oneapi/dnnl/dnnl.h>)
+#error "oneDNN's headers are missing: run Scripts/bootstrap (it installs Debian's libdnnl-dev)"
+#endif
+#include "int8_gemm.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <oneapi/dnnl/dnnl.h>
+
+// The vector loops below must give the scalar loops' results bit for bit (the tests compare both
+// with the naive reference exactly), so no multiply-add is ever fused.
+#pragma STDC FP_CONTRACT OFF
+
+// Debian builds oneDNN on OpenMP. Every call here runs on one thread, the caller's: the runtime
+// shares work between its own threads (Kernels/ThreadTeam), which must never be combined with
+// OpenMP's. The thread count is per calling thread in libgomp, so it is set on every call.
+extern void omp_set_num_threads(int);
+
+enum { BLOCK_SIZES = 9 };                   // 1, 2, 4, ..., 256 rows
+static const size_t max_block_rows = 256;   // 64 rows per call lose ~7 % against 256 (bench-int8-gemm)
+
+size_t int8_gemm_max_block_rows(void) { return max_block_rows; }
+
+static dnnl_engine_t shared_engine;
+static dnnl_status_t shared_engine_status = dnnl_runtime_error;
+static pthread_once_t shared_engine_once = PTHREAD_ONCE_INIT;
+static void create_shared_engine(void) { shared_engine_status = dnnl_engine_create(&shared_engine, dnnl_cpu, 0); }
+
+static dnnl_engine_t engine(void) {
+    pthread_once(&shared_engine_once, create_shared_engine);
+    return shared_engine_status == dnnl_success ? shared_engine : NULL;
+}
+
+struct int8_gemm_plan {
+    size_t k, n, ldacc;
+    dnnl_primitive_t primitives[BLOCK_SIZES];  // [b]: blocks of 2^b rows
+    dnnl_memory_desc_t weights;                 // the packed layout every primitive reads
+    size_t scratchpad;                          // the largest scratchpad of the primitives, bytes
+    char implementation[64];
+};
+
+struct int8_gemm_context {
+    dnnl_stream_t stream;
+    void *scratchpad;
+    size_t scratchpad_size;
+};
+
+static int fail(char *error, size_t size, const char *what, dnnl_status_t status) {
+    if (error && size) snprintf(error, size, "oneDNN: %s failed (dnnl_status_t %d)", what, (int)status);
+    return -1;
+}
+
+void int8_gemm_plan_destroy(int8_gemm_plan *plan) {
+    if (!plan) return;
+    for (int b = 0; b < BLOCK_SIZES; b++)
+        if (plan->primitives[b]) dnnl_primitive_destroy(plan->primitives[b]);
+    free(plan);
+}
+
+int8_gemm_plan *int8_gemm_plan_create(size_t k, size_t n, size_t ldacc, char *error, size_t error_size) {
+    dnnl_engine_t eng = engine();
+    if (!eng) { fail(error, error_size, "creating the CPU engine", shared_engine_status); return NULL; }
+    int8_gemm_plan *plan = calloc(1, sizeof *plan);
+    if (!plan) { fail(error, error_size, "allocating a plan", dnnl_out_of_memory); return NULL; }
+    plan->k = k; plan->n = n; plan->ldacc = ldacc;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_status_t s = dnnl_primitive_attr_create(&attr);  // (then the status of the last oneDNN call)
+    if (s == dnnl_success) s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (s != dnnl_success) { fail(error, error_size, "creating primitive attributes", s); goto failed; }
+    for (int b = BLOCK_SIZES - 1; b >= 0; b--) {
+        const dnnl_dim_t m = (dnnl_dim_t)1 << b;
+        dnnl_memory_desc_t src, weights, dst;
+        dnnl_dims_t src_dims = {m, (dnnl_dim_t)k}, weight_dims = {(dnnl_dim_t)k, (dnnl_dim_t)n};
+        dnnl_dims_t dst_dims = {m, (dnnl_dim_t)n}, dst_strides = {(dnnl_dim_t)ldacc, 1};
+        dnnl_matmul_desc_t desc;
+        dnnl_primitive_desc_t pd = NULL;
+        // The largest block chooses the weight layout; the others are asked to read that one.
+        if (b < BLOCK_SIZES - 1) weights = plan->weights;
+        else s = dnnl_memory_desc_init_by_tag(&weights, 2, weight_dims, dnnl_s8, dnnl_format_tag_any);
+        if (s != dnnl_success
+            || (s = dnnl_memory_desc_init_by_tag(&src, 2, src_dims, dnnl_u8, dnnl_ab)) != dnnl_success
+            || (s = dnnl_memory_desc_init_by_strides(&dst, 2, dst_dims, dnnl_s32, dst_strides)) != dnnl_success
+            || (s = dnnl_matmul_desc_init(&desc, &src, &weights, NULL, &dst)) != dnnl_success
+            || (s = dnnl_primitive_desc_create(&pd, &desc, attr, eng, NULL)) != dnnl_success) {
+            fail(error, error_size, "creating the u8 x s8 -> s32 matmul", s);
+            goto failed;
+        }
+        const dnnl_memory_desc_t *chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+        const dnnl_memory_desc_t *scratch = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+        if (b == BLOCK_SIZES - 1) {
+            plan->weights = *chosen;
+            const char *impl = NULL;
+            dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+            snprintf(plan->implementation, sizeof plan->implementation, "%s", impl ? impl : "?");
+        } else if (!dnnl_memory_desc_equal(chosen, &plan->weights)) {
+            // Every block size must read the one packed copy. Say so rather than pack several.
+            if (error && error_size)
+                snprintf(error, error_size, "oneDNN chose a different weight layout for %lld rows than for %zu "
+                         "at weights [%zu x %zu] (%s); int8 is not supported on this CPU yet",
+                         (long long)m, max_block_rows, n, k, plan->implementation);
+            dnnl_primitive_desc_destroy(pd);
+            goto failed;
+        }
+        size_t bytes = scratch ? dnnl_memory_desc_get_size(scratch) : 0;
+        if (bytes > plan->scratchpad) plan->scratchpad = bytes;
+        s = dnnl_primitive_create(&plan->primitives[b], pd);
+        dnnl_primitive_desc_destroy(pd);
+        if (s != dnnl_success) { fail(error, error_size, "creating the matmul primitive", s); goto failed; }
+    }
+    dnnl_primitive_attr_destroy(attr);
+    return plan;
+failed:
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    int8_gemm_plan_destroy(plan);
+    return NULL;
+}
+
+size_t int8_gemm_packed_size(const int8_gemm_plan *plan) { return dnnl_memory_desc_get_size(&plan->weights); }
+
+const char *int8_gemm_implementation(const int8_gemm_plan *plan) { return plan->implementation; }
+
+int int8_gemm_pack(const int8_gemm_plan *plan, const int8_t *w, void *packed, char *error, size_t error_size) {
+    omp_set_num_threads(1);
+    dnnl_engine_t eng = engine();
+    // w [n x k] row-major is the [k x n] matrix the matmul multiplies by, in column-major order (ba).
+    dnnl_memory_desc_t user;
+    dnnl_dims_t dims = {(dnnl_dim_t)plan->k, (dnnl_dim_t)plan->n};
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t reorder = NULL;
+    dnnl_memory_t from = NULL, to = NULL;
+    dnnl_stream_t stream = NULL;
+    dnnl_status_t s;
+    int result = -1;
+    if ((s = dnnl_memory_desc_init_by_tag(&user, 2, dims, dnnl_s8, dnnl_ba)) != dnnl_success
+        || (s = dnnl_reorder_primitive_desc_create(&pd, &user, eng, &plan->weights, eng, NULL)) != dnnl_success
+        || (s = dnnl_primitive_create(&reorder, pd)) != dnnl_success
+        || (s = dnnl_memory_create(&from, &user, eng, (void *)w)) != dnnl_success
+        || (s = dnnl_memory_create(&to, &plan->weights, eng, packed)) != dnnl_success
+        || (s = dnnl_stream_create(&stream, eng, dnnl_stream_default_flags)) != dnnl_success) {
+        fail(error, error_size, "preparing the weight reorder", s);
+        goto done;
+    }
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+    if ((s = dnnl_primitive_execute(reorder, stream, 2, args)) != dnnl_success || (s = dnnl_stream_wait(stream)) != dnnl_success) {
+        fail(error, error_size, "reordering the weights", s);
+        goto done;
+    }
+    result = 0;
+done:
+    if (stream) dnnl_stream_destroy(stream);
+    if (from) dnnl_memory_destroy(from);
+    if (to) dnnl_memory_destroy(to);
+    if (reorder) dnnl_primitive_destroy(reorder);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    return result;
+}
+
+int8_gemm_context *int8_gemm_context_create(void) {
+    dnnl_engine_t eng = engine();
+    if (!eng) return NULL;
+    int8_gemm_context *context = calloc(1, sizeof *context);
+    if (!context) return NULL;
+    if (dnnl_stream_create(&context->stream, eng, dnnl_stream_default_flags) != dnnl_success) {
+        free(context);
+        return NULL;
+    }
+    return context;
+}
+
+void int8_gemm_context_destroy(int8_gemm_context *context) {
+    if (!context) return;
+    dnnl_stream_destroy(context->stream);
+    free(context->scratchpad);
+    free(context);
+}
+
+/// One oneDNN call of 2^b rows.
+static int run_block(const int8_gemm_plan *plan, int8_gemm_context *context, int b, const uint8_t *xq,
+                     const void *packed, int32_t *acc) {
+    const_dnnl_primitive_desc_t pd;
+    const dnnl_memory_desc_t *src_md, *dst_md, *scratch_md;
+    dnnl_memory_t src = NULL, weights = NULL, dst = NULL, scratch = NULL;
+    dnnl_engine_t eng = engine();
+    int result = -1;
+    if (dnnl_primitive_get_primitive_desc(plan->primitives[b], &pd) != dnnl_success) return -1;
+    src_md = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+    dst_md = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    scratch_md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    if (dnnl_memory_create(&src, src_md, eng, (void *)xq) != dnnl_success
+        || dnnl_memory_create(&weights, &plan->weights, eng, (void *)packed) != dnnl_success
+        || dnnl_memory_create(&dst, dst_md, eng, acc) != dnnl_success
+        || (scratch_md && dnnl_memory_create(&scratch, scratch_md, eng, context->scratchpad) != dnnl_success))
+        goto done;
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst},
+                               {DNNL_ARG_SCRATCHPAD, scratch}};
+    if (dnnl_primitive_execute(plan->primitives[b], context->stream, scratch ? 4 : 3, args) != dnnl_success
+        || dnnl_stream_wait(context->stream) != dnnl_success)
+        goto done;
+    result = 0;
+done:
+    if (src) dnnl_memory_destroy(src);
+    if (weights) dnnl_memory_destroy(weights);
+    if (dst) dnnl_memory_destroy(dst);
+    if (scratch) dnnl_memory_destroy(scratch);
+    return result;
+}
+
+int int8_gemm_run(const int8_gemm_plan *plan, int8_gemm_context *context, size_t m, const uint8_t *xq,
+                  const void *packed, int32_t *acc, size_t ldacc) {
+    if (ldacc != plan->ldacc) return -1;
+    omp_set_num_threads(1);
+    if (context->scratchpad_size < plan->scratchpad) {
+        void *grown = realloc(context->scratchpad, plan->scratchpad);
+        if (!grown) return -1;
+        context->scratchpad = grown;
+        context->scratchpad_size = plan->scratchpad;
+    }
+    size_t row = 0;
+    while (row < m) {
+        const size_t left = m - row;
+        int b = BLOCK_SIZES - 1;
+        while (((size_t)1 << b) > left) b--;
+        if (run_block(plan, context, b, xq + row * plan->k, packed, acc + row * ldacc) != 0) return -1;
+        row += (size_t)1 << b;
+    }
+    return 0;
+}
+
+// ---- Quantization and dequantization: AVX-512 where the CPU has it, else the same arithmetic in scalar.
+
+static void quantize_row_scalar(size_t k, const float *x, uint8_t *q, float inverse, float zero) {
+    for (size_t i = 0; i < k; i++) {
+        float v = rintf(x[i] * inverse) + zero;
+        v = fminf(fmaxf(v, 0.0f), 255.0f);  // fmaxf(NaN, 0) is 0: nothing undefined reaches the cast
+        q[i] = (uint8_t)v;
+    }
+}
+
+static void dequantize_row_scalar(size_t n, void *y, float scale, int32_t zero, const float *wscale,
+                                  const int32_t *colsum, const float *bias) {
+    for (size_t c = 0; c < n; c++) {
+        int32_t acc;
+        memcpy(&acc, (char *)y + 4 * c, 4);
+        float v = ((float)(acc - zero * colsum[c]) * scale) * wscale[c];
+        if (bias) v = v + bias[c];
+        memcpy((char *)y + 4 * c, &v, 4);
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define AVX512 __attribute__((target("avx512f")))
+
+static int has_avx512(void) {
+    static int known = -1;
+    if (known < 0) { __builtin_cpu_init(); known = __builtin_cpu_supports("avx512f"); }
+    return known;
+}
+
+AVX512 static void min_max_avx512(size_t k, const float *x, float *lo, float *hi) {
+    __m512 vlo = _mm512_setzero_ps(), vhi = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 16 <= k; i += 16) {
+        __m512 v = _mm512_loadu_ps(x + i);
+        vlo = _mm512_min_ps(vlo, v);
+        vhi = _mm512_max_ps(vhi, v);
+    }
+    float l = _mm512_reduce_min_ps(vlo), h = _mm512_reduce_max_ps(vhi);
+    for (; i < k; i++) { l = fminf(l, x[i]); h = fmaxf(h, x[i]); }
+    *lo = l; *hi = h;
+}
+
+AVX512 static void quantize_row_avx512(size_t k, const float *x, uint8_t *q, float inverse, float zero) {
+    const __m512 vinv = _mm512_set1_ps(inverse), vzero = _mm512_set1_ps(zero);
+    const __m512 vmin = _mm512_setzero_ps(), vmax = _mm512_set1_ps(255.0f);
+    size_t i = 0;
+    for (; i + 16 <= k; i += 16) {
+        __m512 v = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), vinv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        v = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(v, vzero), vmin), vmax);
+        _mm_storeu_si128((__m128i *)(q + i), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v)));
+    }
+    quantize_row_scalar(k - i, x + i, q + i, inverse, zero);
+}
+
+AVX512 static void dequantize_row_avx512(size_t n, void *y, float scale, int32_t zero, const float *wscale,
+                                         const int32_t *colsum, const float *bias) {
+    const __m512 vscale = _mm512_set1_ps(scale);
+    const __m512i vzero = _mm512_set1_epi32(zero);
+    size_t c = 0;
+    for (; c + 16 <= n; c += 16) {
+        __m512i acc = _mm512_loadu_si512((const char *)y + 4 * c);
+        acc = _mm512_sub_epi32(acc, _mm512_mullo_epi32(vzero, _mm512_loadu_si512(colsum + c)));
+        __m512 v = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), vscale), _mm512_loadu_ps(wscale + c));
+        if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + c));
+        _mm512_storeu_ps((float *)((char *)y + 4 * c), v);
+    }
+    dequantize_row_scalar(n - c, (char *)y + 4 * c, scale, zero, wscale + c, colsum + c, bias ? bias + c : NULL);
+}
+#else
+static int has_avx512(void) { return 0; }
+#endif
+
+static void min_max_scalar(size_t k, const float *x, float *lo, float *hi) {
+    float l = 0.0f, h = 0.0f;
+    for (size_t i = 0; i < k; i++) { l = fminf(l, x[i]); h = fmaxf(h, x[i]); }
+    *lo = l; *hi = h;
+}
+
+void int8_quantize_rows(size_t m, size_t k, const float *x, size_t ldx, uint8_t *xq, float *scale, int32_t *zero) {
+    const int vector = has_avx512();
+    for (size_t r = 0; r < m; r++) {
+        const float *row = x + r * ldx;
+        float lo, hi;
+#if defined(__x86_64__)
+        if (vector) min_max_avx512(k, row, &lo, &hi); else
+#endif
+        min_max_scalar(k, row, &lo, &hi);
+        float s = (hi - lo) / 255.0f;
+        if (!(s > 0.0f) || !isfinite(s)) s = 1.0f;  // all zeros (or a NaN/inf row: garbage in, no crash)
+        const float inverse = 1.0f / s;
+        float z = rintf(-lo * inverse);
+        z = fminf(fmaxf(z, 0.0f), 255.0f);
+        scale[r] = s;
+        zero[r] = (int32_t)z;
+#if defined(__x86_64__)
+        if (vector) { quantize_row_avx512(k, row, xq + r * k, inverse, z); continue; }
+#endif
+        quantize_row_scalar(k, row, xq + r * k, inverse, z);
+    }
+}
+
+void int8_dequantize(size_t m, size_t n, void *y, size_t ldy, const float *scale, const int32_t *zero,
+                     const float *wscale, const int32_t *colsum, const float *bias) {
+    const int vector = has_avx512();
+    for (size_t r = 0; r < m; r++) {
+        void *row = (char *)y + 4 * r * ldy;
+#if defined(__x86_64__)
+        if (vector) { dequantize_row_avx512(n, row, scale[r], zero[r], wscale, colsum, bias); continue; }
+#endif
+        dequantize_row_scalar(n, row, scale[r], zero[r], wscale, colsum, bias);
+    }
+}
