@@ -5,7 +5,7 @@ import PackageDescription
 //   EncoderCLI -> {EncoderServer, FileEmbedding} -> SentenceEmbeddings -> {TransformerEncoder, Tokenization};  FileEmbedding -> CZlib (.gz inputs)
 //   (EncoderServer is the only target importing a server framework: Hummingbird)
 //   EncoderServer -> RequestDecoding -> StrictJSON (request bodies, framework-free so it fuzzes alone)
-//   TransformerEncoder -> {Kernels, SafeTensors, StrictJSON};  Kernels -> {COpenBLAS, CSmallGemm, CInt8Gemm (oneDNN)}
+//   TransformerEncoder -> {Kernels, SafeTensors, StrictJSON};  Kernels -> {COpenBLAS, CSmallGemm, CPackedGemm (oneDNN)}
 // SafeTensors, Tokenization and StrictJSON are leaves that build and test without BLAS
 // (Tokenization uses swift-collections' HeapModule).
 let package = Package(
@@ -38,10 +38,10 @@ let package = Package(
         .target(name: "StrictJSON"),
         // An AVX2 GEMM for few rows that packs nothing (OpenBLAS re-packs the weights on every call).
         .target(name: "CSmallGemm"),
-        // int8 linear layers on oneDNN's u8·s8→s32 matmul (Debian's libdnnl-dev, installed by Scripts/bootstrap;
+        // Linear layers on weights packed once at load, f32 and int8, on oneDNN's matmul (Debian's libdnnl-dev, installed by Scripts/bootstrap;
         // oneDNN runs on OpenMP, whose thread count the file sets to one per call).
-        .target(name: "CInt8Gemm", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
-        .target(name: "Kernels", dependencies: ["COpenBLAS", "CSmallGemm", "CInt8Gemm"]),
+        .target(name: "CPackedGemm", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "CSmallGemm", "CPackedGemm"]),
         .target(name: "SafeTensors", dependencies: ["StrictJSON"]),
         // HeapModule: the merge queue of the BPE model.
         .target(name: "Tokenization", dependencies: ["StrictJSON", .product(name: "HeapModule", package: "swift-collections")]),

@@ -89,7 +89,8 @@ public final class SentenceEncoder: Sendable {
         do { encoderConfig = try EncoderConfig.load(from: configURL) } catch { throw .model(error) }
         sentenceConfig = try SentenceTransformersConfig.load(folder: folder)
         do { checkpoint = try SafeTensorsFile(contentsOf: weightsURL) } catch { throw .checkpoint(error) }
-        do { model = try EncoderModel(config: encoderConfig, weights: checkpoint, precision: options.precision) } catch {
+        do { model = try EncoderModel(config: encoderConfig, weights: checkpoint, precision: options.precision,
+                                     threads: options.threads) } catch {
             throw .weights(file: weightsURL.path, error)
         }
         // sentence-transformers' do_lower_case puts a Lowercase normalizer in front of the
@@ -106,6 +107,9 @@ public final class SentenceEncoder: Sendable {
                 reason: "vocab_size is \(limit) but \(path) has \(found); the tokenizer files do not belong to these weights")
         } catch { throw .tokenizer(error) }
         warnings += tokenizer.warnings
+        if let reason = model.packingFallback {
+            warnings.append("the linear layers run on OpenBLAS with the checkpoint's weights (slower): \(reason)")
+        }
         outputLayers = try Self.loadOutputLayers(sentenceConfig, folder: folder)
         if let t = sentenceConfig.truncateDim, t > sentenceConfig.outputDimension {
             warnings.append("config_sentence_transformers.json truncate_dim \(t) is more than the \(sentenceConfig.outputDimension) values the model produces; embeddings keep all \(sentenceConfig.outputDimension)")

@@ -60,13 +60,23 @@ public final class EncoderModel: Sendable {
     public let keyPrefix: String
     /// The arithmetic of the linear layers (``Precision``), fixed at load.
     public let precision: Precision
+    /// Why the FP32 linear layers run on OpenBLAS with the checkpoint's weights in place instead of
+    /// on weights packed at load (oneDNN refused the shapes), or nil when they are packed.
+    public let packingFallback: String?
+    /// The column parts each packed linear layer was cut into (the `threads` given at load).
+    let packedParts: Int
     let embeddings: EmbeddingLayer
     let encoder: LayerStack
 
     /// Binds every tensor the configuration requires, checking each shape. Fails with one
-    /// error listing all missing, mis-shaped and unreadable tensors. At ``Precision/int8`` the
-    /// linear layers' weights are then quantized (their FP32 values are let go).
-    public init(config: EncoderConfig, weights: some TensorProvider, precision: Precision = .float32) throws(EncoderError) {
+    /// error listing all missing, mis-shaped and unreadable tensors. The linear layers' weights are
+    /// then packed for oneDNN's matmul (as float, or quantized at ``Precision/int8``) in `threads`
+    /// column parts, one per thread that will share a text alone, and their checkpoint values let
+    /// go. FP32 falls back to OpenBLAS on the weights in place when oneDNN cannot pack them
+    /// (``packingFallback`` says why); int8 then fails.
+    public init(config: EncoderConfig, weights: some TensorProvider, precision: Precision = .float32,
+                threads: Int = 1) throws(EncoderError) {
+        precondition(threads >= 1, "EncoderModel: threads must be at least 1")
         try config.validate()
         let names = config.family.names
         let binder = WeightBinder(weights, probe: names.wordEmbeddings + ".weight", prefix: names.prefix)
@@ -78,7 +88,15 @@ public final class EncoderModel: Sendable {
         self.config = config
         self.precision = precision
         self.embeddings = embeddings
-        self.encoder = precision == .int8 ? try encoder.quantized(Int8Plans()) : encoder
+        do {
+            self.encoder = try encoder.packed(Packing(kind: precision.kind, parts: threads))
+            packingFallback = nil
+        } catch {
+            if precision == .int8 { throw .int8Unavailable(reason: error.description) }
+            self.encoder = encoder
+            packingFallback = error.description
+        }
+        packedParts = threads
         self.unexpectedTensors = binder.unexpected
         self.keyPrefix = binder.keyPrefix
     }
@@ -144,7 +162,8 @@ public final class EncoderModel: Sendable {
         let maxLength = batch.map(\.ids.count).max() ?? 0
         var hidden = [Float](repeating: 0, count: n * h)  // [N x H], becomes the output
         guard n > 0 else { return HiddenStates(hiddenSize: h, values: hidden, sequenceRanges: ranges) }
-        let ws = scratch.workspace(tokens: n, maxLength: maxLength, threads: threads, int8: precision == .int8, config: config)
+        let ws = scratch.workspace(tokens: n, maxLength: maxLength, threads: threads,
+                                   packedContexts: packingFallback == nil ? max(threads, packedParts) : 0, config: config)
         hidden.withUnsafeMutableBufferPointer { x in
             embeddings.forward(batch, ranges: ranges, into: x)
             encoder.forward(x, ranges: ranges, ws: ws)
@@ -159,8 +178,8 @@ public final class EncoderScratch: @unchecked Sendable {
     private var block = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     /// The threads of forwards with threads > 1, kept (asleep when idle) for the next one.
     private var team: ThreadTeam?
-    /// The int8 kernels' per-thread state, created by the first int8 forward.
-    private var int8: [Int8Context] = []
+    /// The packed kernels' per-thread state, created by the first forward that needs it.
+    private var packed: [PackedGemmContext] = []
 
     public init() {}
 
@@ -169,7 +188,7 @@ public final class EncoderScratch: @unchecked Sendable {
     /// Floats currently held (for tests and memory accounting).
     public var capacity: Int { block.count }
 
-    func workspace(tokens n: Int, maxLength: Int, threads: Int, int8 quantized: Bool, config: EncoderConfig) -> Workspace {
+    func workspace(tokens n: Int, maxLength: Int, threads: Int, packedContexts: Int, config: EncoderConfig) -> Workspace {
         let needed = Workspace.sizes(tokens: n, maxLength: maxLength, threads: threads, config: config).reduce(0, +)
         if needed > block.count {
             block.deallocate()
@@ -177,9 +196,9 @@ public final class EncoderScratch: @unchecked Sendable {
             block.initialize(repeating: 0)
         }
         if threads > 1, team?.size != threads { team = ThreadTeam(size: threads) }
-        while quantized, int8.count < threads { int8.append(Int8Context()) }
+        while packed.count < packedContexts { packed.append(PackedGemmContext()) }
         return Workspace(block: block, tokens: n, maxLength: maxLength, team: threads > 1 ? team : nil,
-                         int8: quantized ? int8 : [], config: config)
+                         packed: packed, config: config)
     }
 }
 

@@ -26,8 +26,8 @@ struct Workspace: @unchecked Sendable {
     /// nil: the calling thread alone.
     let team: ThreadTeam?
     var threads: Int { team?.size ?? 1 }
-    /// One per thread when the model runs at ``Precision/int8``, else empty.
-    let int8: [Int8Context]
+    /// One per thread (or column part) when the model's weights are packed, else empty.
+    let packed: [PackedGemmContext]
     let maxLength: Int
 
     /// Rows per feed-forward chunk. The FFN is row-wise, so running it on C rows at a time
@@ -43,7 +43,7 @@ struct Workspace: @unchecked Sendable {
         return [max(n * 3 * h, c * i), n * h, n * h, threads * maxLength * maxLength]
     }
 
-    init(block: UnsafeMutableBufferPointer<Float>, tokens n: Int, maxLength: Int, team: ThreadTeam?, int8: [Int8Context],
+    init(block: UnsafeMutableBufferPointer<Float>, tokens n: Int, maxLength: Int, team: ThreadTeam?, packed: [PackedGemmContext],
          config: EncoderConfig) {
         let sizes = Self.sizes(tokens: n, maxLength: maxLength, threads: team?.size ?? 1, config: config)
         precondition(block.count >= sizes.reduce(0, +), "Workspace: scratch too small")
@@ -55,7 +55,7 @@ struct Workspace: @unchecked Sendable {
         }
         ffnChunkRows = min(n, Self.ffnChunk)
         self.team = team
-        self.int8 = int8
+        self.packed = packed
         self.maxLength = maxLength
         qkv = parts[0]
         intermediate = parts[0]
@@ -149,12 +149,12 @@ struct SelfAttention {
         headDim = other.headDim
     }
 
-    /// Q, K and V at ``Precision/int8``: their products add the bias and go into the [N x 3H] buffer.
-    func quantized(_ plans: Int8Plans) throws(EncoderError) -> SelfAttention {
+    /// Q, K and V packed: their products add the bias and go into the [N x 3H] buffer.
+    func packed(_ packing: Packing) throws(PackedGemmError) -> SelfAttention {
         let ld = 3 * heads * headDim
-        return SelfAttention(self, query: try query.quantized(plans, foldBias: true, outputStride: ld),
-                             key: try key.quantized(plans, foldBias: true, outputStride: ld),
-                             value: try value.quantized(plans, foldBias: true, outputStride: ld))
+        return SelfAttention(self, query: try packing.pack(query, foldBias: true, outputStride: ld),
+                             key: try packing.pack(key, foldBias: true, outputStride: ld),
+                             value: try packing.pack(value, foldBias: true, outputStride: ld))
     }
 
     /// x [N x H] -> ws.context [N x H].
@@ -241,18 +241,30 @@ struct RelativePositionBias {
     }
 }
 
+/// How a model's linear layers are packed at load: the kind, the column parts (the threads that
+/// will share a text alone) and the plans the layers share.
+struct Packing {
+    let kind: PackedGemmKind
+    let parts: Int
+    let plans = PackedGemmPlans()
+
+    func pack(_ linear: Linear, foldBias: Bool, outputStride: Int) throws(PackedGemmError) -> Linear {
+        try linear.packed(kind, plans: plans, foldBias: foldBias, outputStride: outputStride, parts: parts)
+    }
+}
+
 /// y = x·Wᵀ (+ b when `addBias`) for linear layers of the same input x [N x K], row r of each
-/// output at `y + r·ldy`, in the model's precision: FP32 through `Gemm.linears` (the team splits
-/// output columns), int8 through `Int8Gemm.linears` (the team splits rows; each layer was
-/// quantized with `foldBias == addBias` and output stride ldy).
+/// output at `y + r·ldy`: on packed weights through `PackedGemm.linears` (each layer was packed
+/// with `foldBias == addBias` and output stride ldy), else on the checkpoint's weights through
+/// `Gemm.linears` (OpenBLAS and CSmallGemm). The team splits output columns either way.
 private func applyLinears(
     _ x: UnsafeBufferPointer<Float>, rows n: Int, _ outputs: [(linear: Linear, y: UnsafeMutablePointer<Float>, ldy: Int)],
     addBias: Bool, ws: Workspace
 ) {
     guard let k = outputs.first?.linear.inFeatures else { return }
-    if outputs[0].linear.int8 != nil {
-        Int8Gemm.linears(x, rows: n, inFeatures: k, outputs.map { Int8LinearLayer($0.linear.int8!, into: $0.y) },
-                         team: ws.team, contexts: ws.int8)
+    if outputs[0].linear.packed != nil {
+        PackedGemm.linears(x, rows: n, inFeatures: k, outputs.map { PackedLinearLayer($0.linear.packed!, into: $0.y) },
+                           team: ws.team, contexts: ws.packed)
     } else {
         Gemm.linears(x, rows: n, inFeatures: k, outputs.map {
             LinearLayer(weight: $0.linear.weight.values, outFeatures: $0.linear.outFeatures,
@@ -307,13 +319,13 @@ struct EncoderLayer {
         outputLayerNorm = other.outputLayerNorm
     }
 
-    /// This layer at ``Precision/int8``: all six linear layers quantized (each bias still added by
-    /// the fused pass that follows it, as in FP32).
-    func quantized(_ plans: Int8Plans) throws(EncoderError) -> EncoderLayer {
-        EncoderLayer(self, attention: try attention.quantized(plans),
-                     attentionOutput: try attentionOutput.quantized(plans, foldBias: false, outputStride: attentionOutput.outFeatures),
-                     intermediate: try intermediate.quantized(plans, foldBias: false, outputStride: intermediate.outFeatures),
-                     output: try output.quantized(plans, foldBias: false, outputStride: output.outFeatures))
+    /// This layer with all six linear layers packed (each bias of the last three still added by the
+    /// fused pass that follows it).
+    func packed(_ packing: Packing) throws(PackedGemmError) -> EncoderLayer {
+        EncoderLayer(self, attention: try attention.packed(packing),
+                     attentionOutput: try packing.pack(attentionOutput, foldBias: false, outputStride: attentionOutput.outFeatures),
+                     intermediate: try packing.pack(intermediate, foldBias: false, outputStride: intermediate.outFeatures),
+                     output: try packing.pack(output, foldBias: false, outputStride: output.outFeatures))
     }
 
     /// x [N x H] in, x [N x H] out (overwritten).
@@ -365,11 +377,11 @@ struct LayerStack {
         self.heads = heads
     }
 
-    /// The stack at ``Precision/int8`` (see ``EncoderLayer/quantized(_:)``).
-    func quantized(_ plans: Int8Plans) throws(EncoderError) -> LayerStack {
-        var quantized: [EncoderLayer] = []
-        for layer in layers { quantized.append(try layer.quantized(plans)) }
-        return LayerStack(layers: quantized, relativeAttentionBias: relativeAttentionBias, heads: heads)
+    /// The stack with every linear layer packed (see ``EncoderLayer/packed(_:)``).
+    func packed(_ packing: Packing) throws(PackedGemmError) -> LayerStack {
+        var packed: [EncoderLayer] = []
+        for layer in layers { packed.append(try layer.packed(packing)) }
+        return LayerStack(layers: packed, relativeAttentionBias: relativeAttentionBias, heads: heads)
     }
 
     /// The bias every layer adds for sequences of up to `maxLength` tokens, if the family has one.

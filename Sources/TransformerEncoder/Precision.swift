@@ -13,41 +13,24 @@ public enum Precision: String, Sendable, CaseIterable, CustomStringConvertible {
     /// quarter of the weight memory, at a measured cost in quality (README, Scripts/BENCHMARKS.md).
     case int8
 
+    var kind: PackedGemmKind { self == .int8 ? .int8 : .float32 }
+
     public var description: String { rawValue }
 }
 
-/// The ``Int8GemmPlan``s of one model, one per (K, N, output stride): the layers of a model share
-/// a handful of shapes, and a plan's oneDNN kernels are created once for all of them.
-final class Int8Plans {
-    private var plans: [[Int]: Int8GemmPlan] = [:]
-
-    func plan(inFeatures k: Int, outFeatures n: Int, outputStride ld: Int) throws(EncoderError) -> Int8GemmPlan {
-        if let plan = plans[[k, n, ld]] { return plan }
-        do {
-            let plan = try Int8GemmPlan(inFeatures: k, outFeatures: n, outputStride: ld)
-            plans[[k, n, ld]] = plan
-            return plan
-        } catch {
-            throw .int8Unavailable(reason: error.description)
-        }
-    }
-}
-
 extension Linear {
-    /// This layer with its weights quantized for ``Int8Gemm`` and its FP32 weights let go (their
-    /// file pages released; a converted half checkpoint's copy freed). `foldBias`: the product
-    /// adds the bias (else the caller's fused pass does, as in FP32). `outputStride`: the row
-    /// stride of the buffer its output goes into.
-    func quantized(_ plans: Int8Plans, foldBias: Bool, outputStride: Int) throws(EncoderError) -> Linear {
-        let plan = try plans.plan(inFeatures: inFeatures, outFeatures: outFeatures, outputStride: outputStride)
-        let int8: Int8Linear
-        do {
-            // `self` holds both tensors (and so their memory) for the whole call.
-            int8 = try Int8Linear(weight: weight.values, bias: foldBias ? bias.values : nil, plan: plan)
-        } catch {
-            throw .int8Unavailable(reason: error.description)
-        }
+    /// This layer with its weights packed for ``PackedGemm`` (`kind`) in `parts` column parts. The
+    /// checkpoint's pages of the weights are released; at float32 the tensor is kept for the naive
+    /// reference forward (mapped, it costs no memory until read), at int8 it is let go (a converted
+    /// half checkpoint's copy freed).
+    /// `foldBias`: the product adds the bias (else the caller's fused pass does). `outputStride`: the
+    /// row stride of the buffer its output goes into.
+    func packed(_ kind: PackedGemmKind, plans: PackedGemmPlans, foldBias: Bool, outputStride: Int, parts: Int) throws(PackedGemmError) -> Linear {
+        // `self` holds both tensors (and so their memory) for the whole call.
+        let packed = try PackedLinear(kind, weight: weight.values, bias: foldBias ? bias.values : nil, outFeatures: outFeatures,
+                                      outputStride: outputStride, parts: parts, plans: plans)
         weight.releaseResidentPages()
-        return Linear(weight: FloatTensor(shape: [0], []), bias: bias, inFeatures: inFeatures, outFeatures: outFeatures, int8: int8)
+        return Linear(weight: kind == .float32 ? weight : FloatTensor(shape: [0], []), bias: bias, inFeatures: inFeatures,
+                      outFeatures: outFeatures, packed: packed)
     }
 }

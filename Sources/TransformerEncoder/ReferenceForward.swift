@@ -8,6 +8,7 @@ import SafeTensors
 extension EncoderModel {
     /// Same result as `forward`, computed the obvious way (padded, masked, unfused).
     public func referenceForward(_ batch: [TokenSequence]) throws(EncoderError) -> HiddenStates {
+        precondition(precision == .float32, "referenceForward is the FP32 reference; an int8 model keeps no FP32 weights")
         try validate(batch)
         let c = config
         let h = c.hiddenSize, heads = c.numAttentionHeads, d = c.headDim

@@ -93,27 +93,27 @@ struct WeightPath {
 
 /// `nn.Linear(in, out)`: weight [out x in] (used as stored, with CblasTrans), bias [out].
 struct Linear {
-    let weight: FloatTensor  // [out x in]; empty once quantized
+    let weight: FloatTensor  // [out x in]; empty once packed
     let bias: FloatTensor    // [out]
     let inFeatures: Int
     let outFeatures: Int
-    /// The int8 weights when the model runs at ``Precision/int8`` (see `quantized`), else nil.
-    let int8: Int8Linear?
+    /// The weights packed for ``PackedGemm`` (see `packed`), or nil on the OpenBLAS path.
+    let packed: PackedLinear?
 
     init(_ vb: WeightPath, inFeatures: Int, outFeatures: Int) {
         weight = vb.tensor("weight", shape: [outFeatures, inFeatures])
         bias = vb.tensor("bias", shape: [outFeatures])
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        int8 = nil
+        packed = nil
     }
 
-    init(weight: FloatTensor, bias: FloatTensor, inFeatures: Int, outFeatures: Int, int8: Int8Linear? = nil) {
+    init(weight: FloatTensor, bias: FloatTensor, inFeatures: Int, outFeatures: Int, packed: PackedLinear? = nil) {
         self.weight = weight
         self.bias = bias
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        self.int8 = int8
+        self.packed = packed
     }
 
     /// Both tensors were bound with their expected sizes.

@@ -1,8 +1,8 @@
-// See include/int8_gemm.h.
+// See include/packed_gemm.h.
 #if !__has_include(<oneapi/dnnl/dnnl.h>)
 #error "oneDNN's headers are missing: run Scripts/bootstrap (it installs Debian's libdnnl-dev)"
 #endif
-#include "int8_gemm.h"
+#include "packed_gemm.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -23,7 +23,7 @@ extern void omp_set_num_threads(int);
 enum { BLOCK_SIZES = 9 };                   // 1, 2, 4, ..., 256 rows
 static const size_t max_block_rows = 256;   // 64 rows per call lose ~7 % against 256 (bench-int8-gemm)
 
-size_t int8_gemm_max_block_rows(void) { return max_block_rows; }
+size_t packed_gemm_max_block_rows(void) { return max_block_rows; }
 
 static dnnl_engine_t shared_engine;
 static dnnl_status_t shared_engine_status = dnnl_runtime_error;
@@ -35,15 +35,17 @@ static dnnl_engine_t engine(void) {
     return shared_engine_status == dnnl_success ? shared_engine : NULL;
 }
 
-struct int8_gemm_plan {
-    size_t k, n, ldacc;
+struct packed_gemm_plan {
+    packed_gemm_kind kind;
+    size_t k, n, ldy;
+    int bias;
     dnnl_primitive_t primitives[BLOCK_SIZES];  // [b]: blocks of 2^b rows
     dnnl_memory_desc_t weights;                 // the packed layout every primitive reads
     size_t scratchpad;                          // the largest scratchpad of the primitives, bytes
     char implementation[64];
 };
 
-struct int8_gemm_context {
+struct packed_gemm_context {
     dnnl_stream_t stream;
     void *scratchpad;
     size_t scratchpad_size;
@@ -54,39 +56,46 @@ static int fail(char *error, size_t size, const char *what, dnnl_status_t status
     return -1;
 }
 
-void int8_gemm_plan_destroy(int8_gemm_plan *plan) {
+void packed_gemm_plan_destroy(packed_gemm_plan *plan) {
     if (!plan) return;
     for (int b = 0; b < BLOCK_SIZES; b++)
         if (plan->primitives[b]) dnnl_primitive_destroy(plan->primitives[b]);
     free(plan);
 }
 
-int8_gemm_plan *int8_gemm_plan_create(size_t k, size_t n, size_t ldacc, char *error, size_t error_size) {
+/// oneDNN's types of x, W and y for a kind.
+static dnnl_data_type_t src_type(packed_gemm_kind kind) { return kind == PACKED_GEMM_INT8 ? dnnl_u8 : dnnl_f32; }
+static dnnl_data_type_t weight_type(packed_gemm_kind kind) { return kind == PACKED_GEMM_INT8 ? dnnl_s8 : dnnl_f32; }
+static dnnl_data_type_t dst_type(packed_gemm_kind kind) { return kind == PACKED_GEMM_INT8 ? dnnl_s32 : dnnl_f32; }
+
+packed_gemm_plan *packed_gemm_plan_create(packed_gemm_kind kind, size_t k, size_t n, size_t ldy, int bias,
+                                          char *error, size_t error_size) {
     dnnl_engine_t eng = engine();
     if (!eng) { fail(error, error_size, "creating the CPU engine", shared_engine_status); return NULL; }
-    int8_gemm_plan *plan = calloc(1, sizeof *plan);
+    packed_gemm_plan *plan = calloc(1, sizeof *plan);
     if (!plan) { fail(error, error_size, "allocating a plan", dnnl_out_of_memory); return NULL; }
-    plan->k = k; plan->n = n; plan->ldacc = ldacc;
+    plan->kind = kind; plan->k = k; plan->n = n; plan->ldy = ldy; plan->bias = bias && kind == PACKED_GEMM_F32;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_status_t s = dnnl_primitive_attr_create(&attr);  // (then the status of the last oneDNN call)
     if (s == dnnl_success) s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
     if (s != dnnl_success) { fail(error, error_size, "creating primitive attributes", s); goto failed; }
     for (int b = BLOCK_SIZES - 1; b >= 0; b--) {
         const dnnl_dim_t m = (dnnl_dim_t)1 << b;
-        dnnl_memory_desc_t src, weights, dst;
+        dnnl_memory_desc_t src, weights, dst, bias_md;
         dnnl_dims_t src_dims = {m, (dnnl_dim_t)k}, weight_dims = {(dnnl_dim_t)k, (dnnl_dim_t)n};
-        dnnl_dims_t dst_dims = {m, (dnnl_dim_t)n}, dst_strides = {(dnnl_dim_t)ldacc, 1};
+        dnnl_dims_t dst_dims = {m, (dnnl_dim_t)n}, dst_strides = {(dnnl_dim_t)ldy, 1}, bias_dims = {1, (dnnl_dim_t)n};
         dnnl_matmul_desc_t desc;
         dnnl_primitive_desc_t pd = NULL;
         // The largest block chooses the weight layout; the others are asked to read that one.
         if (b < BLOCK_SIZES - 1) weights = plan->weights;
-        else s = dnnl_memory_desc_init_by_tag(&weights, 2, weight_dims, dnnl_s8, dnnl_format_tag_any);
+        else s = dnnl_memory_desc_init_by_tag(&weights, 2, weight_dims, weight_type(kind), dnnl_format_tag_any);
         if (s != dnnl_success
-            || (s = dnnl_memory_desc_init_by_tag(&src, 2, src_dims, dnnl_u8, dnnl_ab)) != dnnl_success
-            || (s = dnnl_memory_desc_init_by_strides(&dst, 2, dst_dims, dnnl_s32, dst_strides)) != dnnl_success
-            || (s = dnnl_matmul_desc_init(&desc, &src, &weights, NULL, &dst)) != dnnl_success
+            || (s = dnnl_memory_desc_init_by_tag(&src, 2, src_dims, src_type(kind), dnnl_ab)) != dnnl_success
+            || (s = dnnl_memory_desc_init_by_strides(&dst, 2, dst_dims, dst_type(kind), dst_strides)) != dnnl_success
+            || (s = dnnl_memory_desc_init_by_tag(&bias_md, 2, bias_dims, dnnl_f32, dnnl_ab)) != dnnl_success
+            || (s = dnnl_matmul_desc_init(&desc, &src, &weights, plan->bias ? &bias_md : NULL, &dst)) != dnnl_success
             || (s = dnnl_primitive_desc_create(&pd, &desc, attr, eng, NULL)) != dnnl_success) {
-            fail(error, error_size, "creating the u8 x s8 -> s32 matmul", s);
+            fail(error, error_size, kind == PACKED_GEMM_INT8 ? "creating the u8 x s8 -> s32 matmul" : "creating the f32 matmul", s);
             goto failed;
         }
         const dnnl_memory_desc_t *chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
@@ -100,7 +109,7 @@ int8_gemm_plan *int8_gemm_plan_create(size_t k, size_t n, size_t ldacc, char *er
             // Every block size must read the one packed copy. Say so rather than pack several.
             if (error && error_size)
                 snprintf(error, error_size, "oneDNN chose a different weight layout for %lld rows than for %zu "
-                         "at weights [%zu x %zu] (%s); int8 is not supported on this CPU yet",
+                         "at weights [%zu x %zu] (%s); packed weights are not supported on this CPU yet",
                          (long long)m, max_block_rows, n, k, plan->implementation);
             dnnl_primitive_desc_destroy(pd);
             goto failed;
@@ -115,15 +124,15 @@ int8_gemm_plan *int8_gemm_plan_create(size_t k, size_t n, size_t ldacc, char *er
     return plan;
 failed:
     if (attr) dnnl_primitive_attr_destroy(attr);
-    int8_gemm_plan_destroy(plan);
+    packed_gemm_plan_destroy(plan);
     return NULL;
 }
 
-size_t int8_gemm_packed_size(const int8_gemm_plan *plan) { return dnnl_memory_desc_get_size(&plan->weights); }
+size_t packed_gemm_packed_size(const packed_gemm_plan *plan) { return dnnl_memory_desc_get_size(&plan->weights); }
 
-const char *int8_gemm_implementation(const int8_gemm_plan *plan) { return plan->implementation; }
+const char *packed_gemm_implementation(const packed_gemm_plan *plan) { return plan->implementation; }
 
-int int8_gemm_pack(const int8_gemm_plan *plan, const int8_t *w, void *packed, char *error, size_t error_size) {
+int packed_gemm_pack(const packed_gemm_plan *plan, const void *w, void *packed, char *error, size_t error_size) {
     omp_set_num_threads(1);
     dnnl_engine_t eng = engine();
     // w [n x k] row-major is the [k x n] matrix the matmul multiplies by, in column-major order (ba).
@@ -135,7 +144,7 @@ int int8_gemm_pack(const int8_gemm_plan *plan, const int8_t *w, void *packed, ch
     dnnl_stream_t stream = NULL;
     dnnl_status_t s;
     int result = -1;
-    if ((s = dnnl_memory_desc_init_by_tag(&user, 2, dims, dnnl_s8, dnnl_ba)) != dnnl_success
+    if ((s = dnnl_memory_desc_init_by_tag(&user, 2, dims, weight_type(plan->kind), dnnl_ba)) != dnnl_success
         || (s = dnnl_reorder_primitive_desc_create(&pd, &user, eng, &plan->weights, eng, NULL)) != dnnl_success
         || (s = dnnl_primitive_create(&reorder, pd)) != dnnl_success
         || (s = dnnl_memory_create(&from, &user, eng, (void *)w)) != dnnl_success
@@ -159,10 +168,10 @@ done:
     return result;
 }
 
-int8_gemm_context *int8_gemm_context_create(void) {
+packed_gemm_context *packed_gemm_context_create(void) {
     dnnl_engine_t eng = engine();
     if (!eng) return NULL;
-    int8_gemm_context *context = calloc(1, sizeof *context);
+    packed_gemm_context *context = calloc(1, sizeof *context);
     if (!context) return NULL;
     if (dnnl_stream_create(&context->stream, eng, dnnl_stream_default_flags) != dnnl_success) {
         free(context);
@@ -171,7 +180,7 @@ int8_gemm_context *int8_gemm_context_create(void) {
     return context;
 }
 
-void int8_gemm_context_destroy(int8_gemm_context *context) {
+void packed_gemm_context_destroy(packed_gemm_context *context) {
     if (!context) return;
     dnnl_stream_destroy(context->stream);
     free(context->scratchpad);
@@ -179,25 +188,29 @@ void int8_gemm_context_destroy(int8_gemm_context *context) {
 }
 
 /// One oneDNN call of 2^b rows.
-static int run_block(const int8_gemm_plan *plan, int8_gemm_context *context, int b, const uint8_t *xq,
-                     const void *packed, int32_t *acc) {
+static int run_block(const packed_gemm_plan *plan, packed_gemm_context *context, int b, const void *x,
+                     const void *packed, const float *bias, void *y) {
     const_dnnl_primitive_desc_t pd;
-    const dnnl_memory_desc_t *src_md, *dst_md, *scratch_md;
-    dnnl_memory_t src = NULL, weights = NULL, dst = NULL, scratch = NULL;
+    const dnnl_memory_desc_t *src_md, *dst_md, *scratch_md, *bias_md;
+    dnnl_memory_t src = NULL, weights = NULL, dst = NULL, scratch = NULL, bias_mem = NULL;
     dnnl_engine_t eng = engine();
     int result = -1;
     if (dnnl_primitive_get_primitive_desc(plan->primitives[b], &pd) != dnnl_success) return -1;
     src_md = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     dst_md = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
     scratch_md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    if (dnnl_memory_create(&src, src_md, eng, (void *)xq) != dnnl_success
+    bias_md = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1);
+    if (dnnl_memory_create(&src, src_md, eng, (void *)x) != dnnl_success
         || dnnl_memory_create(&weights, &plan->weights, eng, (void *)packed) != dnnl_success
-        || dnnl_memory_create(&dst, dst_md, eng, acc) != dnnl_success
-        || (scratch_md && dnnl_memory_create(&scratch, scratch_md, eng, context->scratchpad) != dnnl_success))
+        || dnnl_memory_create(&dst, dst_md, eng, y) != dnnl_success
+        || (scratch_md && dnnl_memory_create(&scratch, scratch_md, eng, context->scratchpad) != dnnl_success)
+        || (plan->bias && dnnl_memory_create(&bias_mem, bias_md, eng, (void *)bias) != dnnl_success))
         goto done;
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst},
-                               {DNNL_ARG_SCRATCHPAD, scratch}};
-    if (dnnl_primitive_execute(plan->primitives[b], context->stream, scratch ? 4 : 3, args) != dnnl_success
+    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+    int nargs = 3;
+    if (scratch) args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, scratch};
+    if (bias_mem) args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, bias_mem};
+    if (dnnl_primitive_execute(plan->primitives[b], context->stream, nargs, args) != dnnl_success
         || dnnl_stream_wait(context->stream) != dnnl_success)
         goto done;
     result = 0;
@@ -206,12 +219,13 @@ done:
     if (weights) dnnl_memory_destroy(weights);
     if (dst) dnnl_memory_destroy(dst);
     if (scratch) dnnl_memory_destroy(scratch);
+    if (bias_mem) dnnl_memory_destroy(bias_mem);
     return result;
 }
 
-int int8_gemm_run(const int8_gemm_plan *plan, int8_gemm_context *context, size_t m, const uint8_t *xq,
-                  const void *packed, int32_t *acc, size_t ldacc) {
-    if (ldacc != plan->ldacc) return -1;
+int packed_gemm_run(const packed_gemm_plan *plan, packed_gemm_context *context, size_t m, const void *x,
+                    const void *packed, const float *bias, void *y) {
+    if (plan->bias != (bias != NULL)) return -1;
     omp_set_num_threads(1);
     if (context->scratchpad_size < plan->scratchpad) {
         void *grown = realloc(context->scratchpad, plan->scratchpad);
@@ -224,7 +238,9 @@ int int8_gemm_run(const int8_gemm_plan *plan, int8_gemm_context *context, size_t
         const size_t left = m - row;
         int b = BLOCK_SIZES - 1;
         while (((size_t)1 << b) > left) b--;
-        if (run_block(plan, context, b, xq + row * plan->k, packed, acc + row * ldacc) != 0) return -1;
+        const size_t element = 4, input = plan->kind == PACKED_GEMM_INT8 ? 1 : 4;  // bytes
+        if (run_block(plan, context, b, (const char *)x + row * plan->k * input, packed, bias,
+                      (char *)y + row * plan->ldy * element) != 0) return -1;
         row += (size_t)1 << b;
     }
     return 0;

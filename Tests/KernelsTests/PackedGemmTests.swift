@@ -2,31 +2,35 @@ import Testing
 
 @testable import Kernels
 
-// The int8 linear layers (oneDNN's matmul with this package's quantization and dequantization)
-// against Reference.int8Linear, bit for bit, and against the FP32 product within the quantization
-// error: every row-block size, odd K and N, strided outputs, and the rows split between threads.
+// The packed linear layers (oneDNN's matmul on weights packed at load): int8, with this package's
+// quantization and dequantization, against Reference.int8Linear bit for bit and against the FP32
+// product within the quantization error; float32 against Reference.linear. Every row-block size,
+// odd K and N, strided outputs, and the column parts split between threads.
 
-struct Int8GemmTests {
-    /// x · Wᵀ (+ b) by Int8Gemm into rows of stride `ld` first filled with 42, for every layer of
-    /// `weights`, each written at column offset `part · n`; returns the buffer.
-    static func run(x: [Float], rows n: Int, k: Int, weights: [[Float]], outFeatures m: Int, bias: [Float]?,
-                    ld: Int, threads: Int = 1) throws -> [Float] {
-        let plan = try Int8GemmPlan(inFeatures: k, outFeatures: m, outputStride: ld)
+struct PackedGemmTests {
+    /// x · Wᵀ (+ b) by PackedGemm into rows of stride `ld` first filled with 42, for every layer of
+    /// `weights`, each written at column offset `part · n`, packed in `parts` column parts run by
+    /// a team of `threads`; returns the buffer.
+    static func run(_ kind: PackedGemmKind = .int8, x: [Float], rows n: Int, k: Int, weights: [[Float]], outFeatures m: Int,
+                    bias: [Float]?, ld: Int, parts: Int = 1, threads: Int = 1) throws -> [Float] {
+        let plans = PackedGemmPlans()
         var y = [Float](repeating: 42, count: n * ld)
         let linears = try weights.map { w in
             try w.withUnsafeBufferPointer { wp in
                 if let bias {
-                    return try bias.withUnsafeBufferPointer { try Int8Linear(weight: wp, bias: $0, plan: plan) }
+                    return try bias.withUnsafeBufferPointer {
+                        try PackedLinear(kind, weight: wp, bias: $0, outFeatures: m, outputStride: ld, parts: parts, plans: plans)
+                    }
                 }
-                return try Int8Linear(weight: wp, bias: nil, plan: plan)
+                return try PackedLinear(kind, weight: wp, bias: nil, outFeatures: m, outputStride: ld, parts: parts, plans: plans)
             }
         }
         let team = threads > 1 ? ThreadTeam(size: threads) : nil
-        let contexts = (0..<threads).map { _ in Int8Context() }
+        let contexts = (0..<max(parts, threads)).map { _ in PackedGemmContext() }
         x.withUnsafeBufferPointer { xp in
             y.withUnsafeMutableBufferPointer { yp in
-                let layers = linears.enumerated().map { Int8LinearLayer($1, into: yp.baseAddress! + $0 * m) }
-                Int8Gemm.linears(xp, rows: n, inFeatures: k, layers, team: team, contexts: contexts)
+                let layers = linears.enumerated().map { PackedLinearLayer($1, into: yp.baseAddress! + $0 * m) }
+                PackedGemm.linears(xp, rows: n, inFeatures: k, layers, team: team, contexts: contexts)
             }
         }
         return y
@@ -56,11 +60,11 @@ struct Int8GemmTests {
         let x = Self.activations(rows: n, k: k, seed: UInt64(n * 7 + k))
         let w = randomFloats(m * k, in: -0.3...0.3, seed: UInt64(m * 13 + k))
         let b = randomFloats(m, seed: UInt64(m))
-        let (values, scales) = w.withUnsafeBufferPointer { Int8Linear.quantizeWeights($0, outFeatures: m) }
+        let (values, scales) = w.withUnsafeBufferPointer { PackedLinear.quantizeWeights($0, outFeatures: m) }
         for bias in [Optional(b), nil] {
             let expected = Reference.int8Linear(x, rows: n, inFeatures: k, values: values, scales: scales, bias: bias)
             let ld = m + 3
-            let y = try Self.run(x: x, rows: n, k: k, weights: [w], outFeatures: m, bias: bias, ld: ld)
+            let y = try Self.run(x: x, rows: n, k: k, weights: [w], outFeatures: m, bias: bias, ld: ld, parts: m >= 32 ? 2 : 1, threads: 2)
             var mismatches = 0, untouched = true
             for r in 0..<n {
                 for c in 0..<ld {
@@ -101,14 +105,14 @@ struct Int8GemmTests {
         #expect(err < 0.02 * size, "int8 error \(err) against values up to \(size)")
     }
 
-    /// Q, K and V side by side (three layers, one quantization of x, output stride 3N), with the
-    /// rows split between two threads: equal to each layer alone on one thread, bit for bit.
+    /// Q, K and V side by side (three layers, one quantization of x, output stride 3N), in two
+    /// column parts on two threads: equal to each layer alone, in one part, on one thread, bit for bit.
     @Test func sharedInputAndThreadsChangeNothing() throws {
-        let (n, k, m) = (45, 64, 32)
+        let (n, k, m) = (45, 64, 48)
         let x = Self.activations(rows: n, k: k, seed: 9)
         let ws = (0..<3).map { randomFloats(m * k, in: -0.3...0.3, seed: 20 + UInt64($0)) }
         let b = randomFloats(m, seed: 30)
-        let fused = try Self.run(x: x, rows: n, k: k, weights: ws, outFeatures: m, bias: b, ld: 3 * m, threads: 2)
+        let fused = try Self.run(x: x, rows: n, k: k, weights: ws, outFeatures: m, bias: b, ld: 3 * m, parts: 2, threads: 2)
         for (part, w) in ws.enumerated() {
             let alone = try Self.run(x: x, rows: n, k: k, weights: [w], outFeatures: m, bias: b, ld: m)
             for r in 0..<n {
@@ -121,8 +125,34 @@ struct Int8GemmTests {
     /// Weight quantization: the largest magnitude of a row maps to ±127, zero rows get scale 1.
     @Test func weightsArePerOutputChannel() {
         let w: [Float] = [0.5, -1, 0.25, 0, 0, 0, 3, 1.5, -3]
-        let (values, scales) = w.withUnsafeBufferPointer { Int8Linear.quantizeWeights($0, outFeatures: 3) }
+        let (values, scales) = w.withUnsafeBufferPointer { PackedLinear.quantizeWeights($0, outFeatures: 3) }
         #expect(scales == [1 / 127, 1, 3 / 127])
         #expect(values == [64, -127, 32, 0, 0, 0, 127, 64, -127])
+    }
+
+    /// float32 on packed weights: within float rounding of the reference on every row-block size,
+    /// with and without bias, strided, in 1 to 3 column parts on 1 or 2 threads, nothing written
+    /// outside its columns.
+    @Test(arguments: [(1, 1, 1), (3, 17, 5), (14, 384, 384), (31, 33, 100), (300, 40, 48), (517, 19, 33)])
+    func float32MatchesTheReference(n: Int, k: Int, m: Int) throws {
+        let x = randomFloats(n * k, in: -2...2, seed: UInt64(n + k))
+        let w = randomFloats(m * k, in: -0.3...0.3, seed: UInt64(m + 5))
+        let b = randomFloats(m, seed: UInt64(m + 9))
+        for bias in [Optional(b), nil] {
+            let expected = Reference.linear(x, rows: n, inFeatures: k, weight: w, outFeatures: m, bias: bias)
+            for (parts, threads) in [(1, 1), (2, 2), (3, 2)] {
+                let ld = m + 2
+                let y = try Self.run(.float32, x: x, rows: n, k: k, weights: [w], outFeatures: m, bias: bias, ld: ld,
+                                     parts: parts, threads: threads)
+                var worst: Float = 0, untouched = true
+                for r in 0..<n {
+                    for c in 0..<ld {
+                        if c < m { worst = max(worst, abs(y[r * ld + c] - expected[r * m + c])) } else { untouched = untouched && y[r * ld + c] == 42 }
+                    }
+                }
+                #expect(worst <= 2e-6 * Float(k + 1), "N=\(n) K=\(k) M=\(m) bias=\(bias != nil) parts=\(parts): error \(worst)")
+                #expect(untouched, "N=\(n) K=\(k) M=\(m) parts=\(parts): wrote outside its columns")
+            }
+        }
     }
 }
