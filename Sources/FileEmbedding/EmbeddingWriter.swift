@@ -225,19 +225,23 @@ final class EmbeddingWriter {
     /// Appends every row of `embeddings`; `rows[i]` describes row `i`.
     func append(_ embeddings: Embeddings, rows info: [RowInfo]) throws {
         precondition(embeddings.dimension == dimension && info.count == embeddings.count)
+        var compact: QuantizedEmbeddings?
         if let precision = encoding.precision {
-            let compact: QuantizedEmbeddings
             do { compact = try quantize(embeddings, precision: precision, ranges: encoding.ranges) } catch {
                 throw FileEmbeddingError("cannot write \(precision.rawValue) output: \(error)")
             }
-            return try append(compact, rows: info)
         }
-        let dtype = encoding.dtype
+        // The numbers of row i as text: floats in their shortest round-trip form, or integers.
+        let fields: (Int) throws -> [String] = compact.map { c in { c.integers($0).map(String.init) } } ?? { try formatted(embeddings[$0]) }
         var out: [UInt8] = []
         switch layout {
         case .file(.npy), .file(.safetensors):
-            let width = dtype == .f16 ? 2 : 4
-            out.reserveCapacity(embeddings.values.count * width)
+            if let compact {
+                out = compact.bytes
+                break
+            }
+            let dtype = encoding.dtype
+            out.reserveCapacity(embeddings.values.count * encoding.itemSize)
             for value in embeddings.values {
                 if dtype == .f16 {
                     let bits = Float16(value).bitPattern
@@ -251,55 +255,22 @@ final class EmbeddingWriter {
         case .file(.jsonl):
             for i in 0..<embeddings.count {
                 if let id = info[i].id { out += Array("{\"id\":\(id),".utf8) } else { out += Array("{".utf8) }
-                out += Array("\"index\":\(info[i].index),\"embedding\":".utf8)
-                out += Array(try jsonArray(embeddings[i]).utf8)
-                out += Array("}\n".utf8)
+                out += Array("\"index\":\(info[i].index),\"embedding\":[".utf8)
+                out += Array(try fields(i).joined(separator: ",").utf8)
+                out += Array("]}\n".utf8)
             }
         case .file(.tsv):
             for i in 0..<embeddings.count {
-                out += Array(try formatted(embeddings[i]).joined(separator: "\t").utf8)
+                out += Array(try fields(i).joined(separator: "\t").utf8)
                 out.append(0x0A)
             }
         case .jsonArrays:
             for i in 0..<embeddings.count {
-                out += Array(try jsonArray(embeddings[i]).utf8)
-                out.append(0x0A)
+                out += Array(("[" + (try fields(i)).joined(separator: ",") + "]\n").utf8)
             }
         }
-        try emit(out, rows: embeddings.count)
-    }
-
-    /// Appends compact rows: raw bytes in `.npy`/`.safetensors`, integers in the text formats.
-    private func append(_ compact: QuantizedEmbeddings, rows info: [RowInfo]) throws {
-        var out: [UInt8] = []
-        func integers(_ i: Int) -> [UInt8] { Array(("[" + compact.integers(i).map(String.init).joined(separator: ",") + "]").utf8) }
-        switch layout {
-        case .file(.npy), .file(.safetensors):
-            out = compact.bytes
-        case .file(.jsonl):
-            for i in 0..<compact.count {
-                if let id = info[i].id { out += Array("{\"id\":\(id),".utf8) } else { out += Array("{".utf8) }
-                out += Array("\"index\":\(info[i].index),\"embedding\":".utf8)
-                out += integers(i)
-                out += Array("}\n".utf8)
-            }
-        case .file(.tsv):
-            for i in 0..<compact.count {
-                out += Array(compact.integers(i).map(String.init).joined(separator: "\t").utf8)
-                out.append(0x0A)
-            }
-        case .jsonArrays:
-            for i in 0..<compact.count {
-                out += integers(i)
-                out.append(0x0A)
-            }
-        }
-        try emit(out, rows: compact.count)
-    }
-
-    private func emit(_ out: [UInt8], rows count: Int) throws {
         if let file { try file.write(out) } else { try writeAll(1, out, what: "standard output") }
-        rows += count
+        rows += embeddings.count
     }
 
     func sync() throws { try file?.sync() }
@@ -355,11 +326,6 @@ func formatted(_ vector: ArraySlice<Float>) throws -> [String] {
         guard value.isFinite else { throw FileEmbeddingError("the model produced a non-finite value (\(value)); the checkpoint's weights may be corrupt") }
         return value.description
     }
-}
-
-/// A vector as a JSON array.
-func jsonArray(_ vector: ArraySlice<Float>) throws -> String {
-    "[" + (try formatted(vector)).joined(separator: ",") + "]"
 }
 
 /// POSIX `write(2)` under one name on Linux and Darwin.

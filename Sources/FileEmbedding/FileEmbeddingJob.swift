@@ -265,15 +265,12 @@ public struct FileEmbeddingJob: Sendable {
             "batch size": "\(batchSize)",
             "on error": onError.rawValue,
             "shard": shard?.description ?? "none",
-            "output precision": precision?.rawValue ?? "float",
         ]
+        if let precision { o["output precision"] = precision.rawValue }
         if let ranges {
             // The ranges themselves, not the calibration file's name: a resume must bucket alike.
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for v in ranges.minimums + ranges.maximums {
-                for k in 0..<4 { h = (h ^ UInt64((v.bitPattern >> (8 * UInt32(k))) & 0xFF)) &* 0x100_0000_01b3 }
-            }
-            o["quantization ranges"] = hex(h)
+            let bytes = (ranges.minimums + ranges.maximums).flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> ($0 * 8)) } }
+            o["quantization ranges"] = hex(fnv1a(bytes))
         }
         switch options.truncation {
         case .truncate: o["long inputs"] = "truncate"
@@ -333,7 +330,6 @@ private final class JobRun {
         // int8/uint8 of in-memory texts without a calibration set: ranges from all of them, so
         // they are embedded as one chunk (validate() refuses this for a streamed input file).
         let rangesFromTexts = job.precision?.needsRanges == true && ranges == nil
-        self.rangesFromTexts = rangesFromTexts
         if rangesFromTexts, job.texts.count == 1, let p = job.precision {
             // _get_quantization_ranges refuses one embedding too: every range would be zero-wide.
             throw FileEmbeddingError("\(p.rawValue) ranges cannot come from a single text; give two or more texts, or a calibration set (--calibration FILE)")
@@ -343,7 +339,7 @@ private final class JobRun {
 
     /// The int8/uint8 ranges from the calibration set, fixed before the first row is written.
     let ranges: QuantizationRanges?
-    let rangesFromTexts: Bool
+    /// Records per chunk: the job's, or every text when they are their own calibration.
     let batchSize: Int
 
     private var writer: EmbeddingWriter!
