@@ -43,6 +43,29 @@ import TestSupport
         }
     }
 
+    @Test func aServerCalibrationFixesInt8RangesForEveryRequest() async throws {
+        let encoder = try DefaultModel.load()
+        let ranges = try QuantizationRanges(calibration: encoder.embed(["a calibration text", "a second one, about guitars", "onions"]))
+        let server = makeServer { try TestEngine(quantizationRanges: ranges) }
+        try await server.makeApplication().test(.router) { client in
+            try await waitUntilReady(server)
+            // One input is enough: its buckets no longer depend on the rest of the request.
+            let one = try await client.post("/embed", #"{"inputs": "\#(Self.texts[0])", "precision": "int8"}"#)
+            #expect(one.status == .ok, "\(one.text)")
+            let expected = try quantize(encoder.embed([Self.texts[0]], options: EncodingOptions(normalize: true)), precision: .int8, ranges: ranges)
+            #expect((one.json as? [Any])?.map(integers) == [expected.integers(0)])
+
+            let o = try await client.post("/v1/embeddings", #"{"input": \#(jsonArray(Self.texts)), "precision": "uint8"}"#)
+            let data = try #require((o.json as? [String: Any])?["data"] as? [[String: Any]])
+            let rows = try quantize(encoder.embed(Self.texts), precision: .uint8, ranges: ranges)
+            #expect(data.map { integers($0["embedding"]) } == (0..<3).map(rows.integers))
+
+            let cut = try await client.post("/v1/embeddings", #"{"input": "a", "dimensions": 100, "precision": "int8"}"#)
+            #expect(cut.status == .unprocessableContent)
+            #expect((cut.error?["message"] as? String)?.contains("calibration ranges (--calibration), which have 384 dimensions") == true, "\(cut.text)")
+        }
+    }
+
     @Test func whatCannotBeAnsweredIsA422NamingTheField() async throws {
         let server = makeServer { try TestEngine() }
         try await server.makeApplication().test(.router) { client in
