@@ -25,6 +25,7 @@ enum LongInputPolicy: String, CaseIterable, ExpressibleByArgument {
 extension BadRecordPolicy: ExpressibleByArgument {}
 extension OutputFormat: ExpressibleByArgument {}
 extension OutputDType: ExpressibleByArgument {}
+extension OutputPrecision: ExpressibleByArgument {}
 extension TextInput.Quoting: ExpressibleByArgument {}
 
 struct RunCommand: ReportingCommand {
@@ -38,6 +39,13 @@ struct RunCommand: ReportingCommand {
             (float32 [N, D], or float16 with --dtype f16), .jsonl ({"index": i, "embedding": [...]} \
             per line, "id" first with --id-field), .tsv or .safetensors (one tensor "embeddings" [N, D]). \
             --output - streams to stdout.
+
+            --output-precision int8|uint8|binary|ubinary writes compact rows, as sentence-transformers' \
+            quantize_embeddings: integers in JSON and .tsv, |i1/|u1 in .npy, I8/U8 in .safetensors; \
+            binary and ubinary pack one bit per dimension (set when the value is positive) eight to a \
+            byte. int8 and uint8 bucket each dimension within its range over --calibration FILE (a .npy \
+            of float32 embeddings, or a file of texts embedded like the input); without it, texts given \
+            as arguments are their own calibration (two or more needed), and --input needs --calibration.
 
             Input is read, embedded and written in chunks of --batch-size texts, so memory does not \
             grow with the file. A file output appears only when complete; after every chunk a \
@@ -74,6 +82,12 @@ struct RunCommand: ReportingCommand {
 
     @Option(help: "The number type of .npy and .safetensors outputs: f32 or f16.")
     var dtype: OutputDType = .f32
+
+    @Option(help: "Compact rows instead of floats, as sentence-transformers' quantize_embeddings: int8, uint8, binary, ubinary.")
+    var outputPrecision: OutputPrecision?
+
+    @Option(help: "The int8/uint8 calibration set: a .npy of float32 embeddings [N, D], or a file of texts (.txt, .jsonl, .csv, .tsv; read with --field/--column) to embed; the per-dimension min and max are the ranges.")
+    var calibration: String?
 
     @Option(help: "Texts read, embedded and written per chunk (and per checkpoint).")
     var batchSize: Int = 4096
@@ -117,6 +131,8 @@ struct RunCommand: ReportingCommand {
         job.maxRecordBytes = maxLineBytes
         job.outputFormat = outputFormat
         job.dtype = dtype
+        job.precision = outputPrecision
+        job.calibration = calibration
         job.batchSize = batchSize
         job.onError = onError
         job.resume = resume
@@ -159,6 +175,9 @@ struct RunCommand: ReportingCommand {
             case .idFieldNeedsInputFile: "--id-field needs --input"
             case .resumeNeedsOutputFile: "--resume needs --output FILE (a stream cannot be resumed)"
             case .shardNeedsInputFile: "--shard needs --input FILE: records are counted first to cut the input into contiguous parts"
+            case .dtypeWithPrecision: "--dtype f16 cannot be combined with --output-precision, which stores bytes"
+            case .calibrationNeedsRangedPrecision: "--calibration applies only to --output-precision int8 or uint8"
+            case .precisionNeedsCalibration(let p): "--output-precision \(p.rawValue) with --input needs --calibration FILE (a .npy of embeddings or a file of texts): the output is written chunk by chunk, so the per-dimension ranges must be fixed before the first row and be the same for every chunk, resume and shard"
             }
             throw ValidationError(message)
         }

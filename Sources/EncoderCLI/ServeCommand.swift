@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import EncoderServer
+import FileEmbedding
 import Foundation
 import Logging
 import SentenceEmbeddings
@@ -52,6 +53,9 @@ struct ServeCommand: ReportingCommand {
     @Option(help: "Seconds an idle connection is kept open.")
     var idleTimeout = ServerConfiguration().idleTimeoutSeconds
 
+    @Option(help: "The calibration set for requests with `precision` int8/uint8: a .npy of float32 embeddings [N, D], or a .txt/.jsonl (field \"text\") file of texts embedded with the model's defaults at load; the per-dimension min and max are the ranges (without it, a request's own embeddings are its calibration).")
+    var calibration: String?
+
     @Option(help: "Log level: trace, debug, info (one line per request), notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -84,6 +88,10 @@ struct ServeCommand: ReportingCommand {
         guard FileManager.default.fileExists(atPath: modelURL.path) else {
             throw CLIError("\(model.model): no such file or folder; give a model folder or its model.safetensors (Scripts/fetch-model fetches the default model)")
         }
+        if let calibration, !FileManager.default.isReadableFile(atPath: calibration) {
+            throw CLIError("\(calibration): no such readable file; --calibration takes a .npy of float32 embeddings or a file of texts")
+        }
+        let calibration = self.calibration
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -98,7 +106,9 @@ struct ServeCommand: ReportingCommand {
             options.precision = configuration.precision
             let encoder = try SentenceEncoder(contentsOf: modelURL, options: options)
             for warning in encoder.warnings { logger.warning("\(warning)") }
-            return SentenceEncoderEngine(encoder)
+            // The batch job's calibration reader, with its defaults (EncodingOptions(), .jsonl field "text").
+            let ranges = try calibration.map { try FileEmbeddingJob().calibrationRanges($0, encoder: encoder, dimension: encoder.dimension) }
+            return SentenceEncoderEngine(encoder, quantizationRanges: ranges)
         }
         let app = server.makeApplication { channel in
             let address = channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" }

@@ -190,6 +190,30 @@ public struct EmbeddingServer: Sendable {
         return embeddings
     }
 
+    /// `precision`, as sentence-transformers' `encode(precision=...)`: "float32" (the default,
+    /// nil here), "int8", "uint8", "binary" or "ubinary". int8 and uint8 bucket within the
+    /// server's calibration ranges (`--calibration`) or, without them, within the request's own
+    /// embeddings, as `encode` does, which needs two or more inputs.
+    func precision(_ reader: RequestReader, inputs: EmbedInputs, _ engine: any EmbeddingEngine) throws(APIError) -> OutputPrecision? {
+        guard let name = try reader.string("precision"), name != "float32" else { return nil }
+        guard let precision = OutputPrecision(rawValue: name) else {
+            throw .validation("`precision` must be \"float32\", \"int8\", \"uint8\", \"binary\" or \"ubinary\", got \(JSONWriter.quoted(name))")
+        }
+        if precision.needsRanges, engine.quantizationRanges == nil, inputs.count < 2 {
+            throw .validation("`precision` \(JSONWriter.quoted(name)) takes its per-dimension ranges from the request's embeddings (the server has no --calibration), so it needs two or more inputs; send more, or use \"binary\" or \"ubinary\"")
+        }
+        return precision
+    }
+
+    /// Compact rows of `embeddings` (finite, checked by ``embed(_:)``), as integer arrays.
+    func quantized(_ embeddings: Embeddings, _ precision: OutputPrecision, _ engine: any EmbeddingEngine) throws(APIError) -> QuantizedEmbeddings {
+        let ranges = precision.needsRanges ? engine.quantizationRanges : nil
+        if let ranges, ranges.dimension != embeddings.dimension {
+            throw .validation("`precision` \(JSONWriter.quoted(precision.rawValue)) buckets within the server's calibration ranges (--calibration), which have \(ranges.dimension) dimensions; these embeddings have \(embeddings.dimension) (`dimensions`)")
+        }
+        do { return try quantize(embeddings, precision: precision, ranges: ranges) } catch { throw .server("cannot quantize to \(precision.rawValue): \(error)") }
+    }
+
     // MARK: Routes
 
     /// OpenAI `POST /v1/embeddings`.
@@ -209,18 +233,23 @@ public struct EmbeddingServer: Sendable {
         _ = try reader.string("model")  // any name is accepted (one model is served), but it must be a string
         _ = try reader.string("user")
         let dimensions = try reader.dimensions(maximum: encoder.fullDimension)
+        let precision = try self.precision(reader, inputs: inputs, engine)
+        if precision != nil, format == "base64" {
+            throw .validation("`precision` \(JSONWriter.quoted(precision!.rawValue)) answers integer arrays; send `encoding_format` \"float\" with it (base64 carries float32 bytes)")
+        }
         let options = EncodingOptions(
             dimensions: dimensions,
             normalize: dimensions.map { $0 < encoder.fullDimension && encoder.normalizes } ?? false,
             truncation: configuration.autoTruncate ? .truncate : .error)
         let embeddings = try await embed(try libraryRequest(inputs, field: "input", options: options, encoder: encoder))
+        let compact = try precision.map { (p) throws(APIError) in try quantized(embeddings, p, engine) }
 
         var out = JSONOutput(capacity: embeddings.values.count * 12 + 200)
         out.raw("{\"object\":\"list\",\"data\":[")
         for i in 0..<embeddings.count {
             if i > 0 { out.raw(",") }
             out.raw("{\"object\":\"embedding\",\"index\":\(i),\"embedding\":")
-            if format == "base64" { out.base64Floats(embeddings[i]) } else { out.floats(embeddings[i]) }
+            if let compact { out.integers(compact.integers(i)) } else if format == "base64" { out.base64Floats(embeddings[i]) } else { out.floats(embeddings[i]) }
             out.raw("}")
         }
         let tokens = embeddings.tokenCounts.reduce(0, +)
@@ -231,7 +260,7 @@ public struct EmbeddingServer: Sendable {
     }
 
     /// TEI `POST /embed`: `inputs`, `normalize` (default true), `truncate` (default --auto-truncate),
-    /// `prompt_name`, `dimensions`; the answer is an array of vectors.
+    /// `prompt_name`, `dimensions`, `precision`; the answer is an array of vectors.
     ///
     /// `normalize: true` L2-normalizes the (truncated) vector. `normalize: false` returns the model
     /// pipeline's vector as it is — still unit length for a model whose modules.json ends with
@@ -248,13 +277,15 @@ public struct EmbeddingServer: Sendable {
         let options = EncodingOptions(
             promptName: try reader.string("prompt_name"), dimensions: try reader.dimensions(maximum: encoder.fullDimension),
             normalize: normalize, truncation: truncate ? .truncate : .error)
+        let precision = try self.precision(reader, inputs: inputs, engine)
         let embeddings = try await embed(try libraryRequest(inputs, field: "inputs", options: options, encoder: encoder))
+        let compact = try precision.map { (p) throws(APIError) in try quantized(embeddings, p, engine) }
 
         var out = JSONOutput(capacity: embeddings.values.count * 12 + 8)
         out.raw("[")
         for i in 0..<embeddings.count {
             if i > 0 { out.raw(",") }
-            out.floats(embeddings[i])
+            if let compact { out.integers(compact.integers(i)) } else { out.floats(embeddings[i]) }
         }
         out.raw("]")
         return out.bytes

@@ -26,6 +26,11 @@ struct JSONOutput {
         bytes.append(UInt8(ascii: "]"))
     }
 
+    /// Writes `[n0,n1,...]` (compact embeddings).
+    mutating func integers(_ values: [Int]) {
+        raw("[" + values.map(String.init).joined(separator: ",") + "]")
+    }
+
     /// Writes the values as OpenAI's `encoding_format: "base64"` does: the little-endian float32
     /// bytes, base64-encoded, in a JSON string.
     mutating func base64Floats(_ values: ArraySlice<Float>) {

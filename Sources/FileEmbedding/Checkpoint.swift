@@ -79,6 +79,14 @@ struct Checkpoint: Codable, Equatable {
     }
 }
 
+/// FNV-1a 64 of `bytes`, continuing from `hash`: hash = (hash ^ byte) * 0x100000001b3.
+@inline(__always)
+func fnv1a(_ bytes: some Sequence<UInt8>, continuing hash: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+    var h = hash
+    for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+    return h
+}
+
 /// The hash as 16 hex digits.
 func hex(_ value: UInt64) -> String {
     let s = String(value, radix: 16)

@@ -31,9 +31,44 @@ public enum OutputFormat: String, CaseIterable, Sendable {
     var needsSeek: Bool { self == .npy || self == .safetensors }
 }
 
-/// The number type of binary outputs.
+/// The number type of float `.npy` and `.safetensors` outputs (an ``OutputPrecision`` stores bytes instead).
 public enum OutputDType: String, CaseIterable, Sendable {
     case f32, f16
+}
+
+/// How rows are stored: floats (``OutputDType``), or compact bytes quantized with fixed ranges.
+struct RowEncoding {
+    let dtype: OutputDType
+    let precision: OutputPrecision?
+    /// The int8/uint8 ranges, the same for every chunk (and shard) of a job.
+    let ranges: QuantizationRanges?
+
+    init(dtype: OutputDType = .f32, precision: OutputPrecision? = nil, ranges: QuantizationRanges? = nil) {
+        self.dtype = dtype
+        self.precision = precision
+        self.ranges = ranges
+    }
+
+    /// Values per stored row for embeddings of `dimension` (bytes for the binary precisions).
+    func width(dimension: Int) -> Int { precision?.bytesPerRow(dimension: dimension) ?? dimension }
+    /// Bytes per stored value.
+    var itemSize: Int { precision != nil ? 1 : dtype == .f16 ? 2 : 4 }
+    /// NumPy's `descr`.
+    var npyDescr: String {
+        switch precision {
+        case .int8?, .binary?: "|i1"
+        case .uint8?, .ubinary?: "|u1"
+        case nil: dtype == .f16 ? "<f2" : "<f4"
+        }
+    }
+    /// The safetensors dtype.
+    var safetensorsDType: String {
+        switch precision {
+        case .int8?, .binary?: "I8"
+        case .uint8?, .ubinary?: "U8"
+        case nil: dtype == .f16 ? "F16" : "F32"
+        }
+    }
 }
 
 /// A file written beside its destination under a hidden name and renamed into place only when
@@ -158,7 +193,8 @@ final class EmbeddingWriter {
     }
 
     let layout: Layout
-    let dtype: OutputDType
+    let encoding: RowEncoding
+    /// The embeddings' dimension (a stored row of a binary precision holds `ceil(dimension / 8)` bytes).
     let dimension: Int
     private let file: StagedFile?
     private(set) var rows: Int
@@ -167,9 +203,9 @@ final class EmbeddingWriter {
     static let headerLength = 128
 
     /// A writer to `destination` (nil = stdout). `resume` continues a partial file at a checkpoint.
-    init(destination: URL?, layout: Layout, dtype: OutputDType, dimension: Int, resume: (bytes: Int, rows: Int)? = nil) throws {
+    init(destination: URL?, layout: Layout, encoding: RowEncoding, dimension: Int, resume: (bytes: Int, rows: Int)? = nil) throws {
         self.layout = layout
-        self.dtype = dtype
+        self.encoding = encoding
         self.dimension = dimension
         rows = resume?.rows ?? 0
         if let destination {
@@ -189,11 +225,23 @@ final class EmbeddingWriter {
     /// Appends every row of `embeddings`; `rows[i]` describes row `i`.
     func append(_ embeddings: Embeddings, rows info: [RowInfo]) throws {
         precondition(embeddings.dimension == dimension && info.count == embeddings.count)
+        var compact: QuantizedEmbeddings?
+        if let precision = encoding.precision {
+            do { compact = try quantize(embeddings, precision: precision, ranges: encoding.ranges) } catch {
+                throw FileEmbeddingError("cannot write \(precision.rawValue) output: \(error)")
+            }
+        }
+        // The numbers of row i as text: floats in their shortest round-trip form, or integers.
+        let fields: (Int) throws -> [String] = compact.map { c in { c.integers($0).map(String.init) } } ?? { try formatted(embeddings[$0]) }
         var out: [UInt8] = []
         switch layout {
         case .file(.npy), .file(.safetensors):
-            let width = dtype == .f16 ? 2 : 4
-            out.reserveCapacity(embeddings.values.count * width)
+            if let compact {
+                out = compact.bytes
+                break
+            }
+            let dtype = encoding.dtype
+            out.reserveCapacity(embeddings.values.count * encoding.itemSize)
             for value in embeddings.values {
                 if dtype == .f16 {
                     let bits = Float16(value).bitPattern
@@ -207,19 +255,18 @@ final class EmbeddingWriter {
         case .file(.jsonl):
             for i in 0..<embeddings.count {
                 if let id = info[i].id { out += Array("{\"id\":\(id),".utf8) } else { out += Array("{".utf8) }
-                out += Array("\"index\":\(info[i].index),\"embedding\":".utf8)
-                out += Array(try jsonArray(embeddings[i]).utf8)
-                out += Array("}\n".utf8)
+                out += Array("\"index\":\(info[i].index),\"embedding\":[".utf8)
+                out += Array(try fields(i).joined(separator: ",").utf8)
+                out += Array("]}\n".utf8)
             }
         case .file(.tsv):
             for i in 0..<embeddings.count {
-                out += Array(try formatted(embeddings[i]).joined(separator: "\t").utf8)
+                out += Array(try fields(i).joined(separator: "\t").utf8)
                 out.append(0x0A)
             }
         case .jsonArrays:
             for i in 0..<embeddings.count {
-                out += Array(try jsonArray(embeddings[i]).utf8)
-                out.append(0x0A)
+                out += Array(("[" + (try fields(i)).joined(separator: ",") + "]\n").utf8)
             }
         }
         if let file { try file.write(out) } else { try writeAll(1, out, what: "standard output") }
@@ -232,9 +279,10 @@ final class EmbeddingWriter {
     func finish() throws {
         guard let file else { return }
         if case .file(let f) = layout, f.needsSeek {
+            let width = encoding.width(dimension: dimension)
             let header = f == .npy
-                ? Self.npyHeader(rows: rows, dimension: dimension, dtype: dtype)
-                : Self.safetensorsHeader(rows: rows, dimension: dimension, dtype: dtype)
+                ? Self.npyHeader(rows: rows, width: width, encoding: encoding)
+                : Self.safetensorsHeader(rows: rows, width: width, encoding: encoding)
             try file.write(header, at: 0)
         }
         try file.commit()
@@ -244,8 +292,9 @@ final class EmbeddingWriter {
 
     /// The .npy version 1.0 header: magic, version, little-endian u16 length, then a Python
     /// dict literal padded with spaces and ended by a newline, the whole a multiple of 64 bytes.
-    static func npyHeader(rows: Int, dimension: Int, dtype: OutputDType = .f32) -> [UInt8] {
-        var dict = "{'descr': '\(dtype == .f16 ? "<f2" : "<f4")', 'fortran_order': False, 'shape': (\(rows), \(dimension)), }"
+    /// `width`: values per row ([N, width]).
+    static func npyHeader(rows: Int, width: Int, encoding: RowEncoding = RowEncoding()) -> [UInt8] {
+        var dict = "{'descr': '\(encoding.npyDescr)', 'fortran_order': False, 'shape': (\(rows), \(width)), }"
         let prefix = 10  // magic (6) + version (2) + length (2)
         dict += String(repeating: " ", count: headerLength - prefix - dict.utf8.count - 1) + "\n"
         var data: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
@@ -260,9 +309,9 @@ final class EmbeddingWriter {
     /// lays it out (u64 little-endian length, then the JSON header, padded with spaces so the
     /// data starts at a multiple of 8), padded here to a fixed 128 bytes so rows can be
     /// streamed before the count is known. The safetensors format allows trailing spaces.
-    static func safetensorsHeader(rows: Int, dimension: Int, dtype: OutputDType = .f32) -> [UInt8] {
-        let bytes = rows * dimension * (dtype == .f16 ? 2 : 4)
-        var json = Array("{\"embeddings\":{\"dtype\":\"\(dtype == .f16 ? "F16" : "F32")\",\"shape\":[\(rows),\(dimension)],\"data_offsets\":[0,\(bytes)]}}".utf8)
+    static func safetensorsHeader(rows: Int, width: Int, encoding: RowEncoding = RowEncoding()) -> [UInt8] {
+        let bytes = rows * width * encoding.itemSize
+        var json = Array("{\"embeddings\":{\"dtype\":\"\(encoding.safetensorsDType)\",\"shape\":[\(rows),\(width)],\"data_offsets\":[0,\(bytes)]}}".utf8)
         precondition(json.count <= headerLength - 8, "safetensors header of \(json.count) bytes")
         json += [UInt8](repeating: 0x20, count: headerLength - 8 - json.count)
         let n = UInt64(json.count)
@@ -277,11 +326,6 @@ func formatted(_ vector: ArraySlice<Float>) throws -> [String] {
         guard value.isFinite else { throw FileEmbeddingError("the model produced a non-finite value (\(value)); the checkpoint's weights may be corrupt") }
         return value.description
     }
-}
-
-/// A vector as a JSON array.
-func jsonArray(_ vector: ArraySlice<Float>) throws -> String {
-    "[" + (try formatted(vector)).joined(separator: ",") + "]"
 }
 
 /// POSIX `write(2)` under one name on Linux and Darwin.

@@ -114,6 +114,16 @@ public struct FileEmbeddingJob: Sendable {
     public var outputFormat: OutputFormat?
     /// The number type of `.npy` and `.safetensors` outputs.
     public var dtype: OutputDType = .f32
+    /// Compact rows (sentence-transformers' `quantize_embeddings`) instead of floats: bytes in
+    /// `.npy` (`|i1`/`|u1`) and `.safetensors` (I8/U8), integers in the text formats. Binary
+    /// precisions store `ceil(D / 8)` bytes per row.
+    public var precision: OutputPrecision?
+    /// The calibration set that fixes int8/uint8 ranges (per-dimension min and max): a `.npy` of
+    /// float32 embeddings [N, D], or a text file (read as ``input`` is, with ``field`` and
+    /// ``column``) embedded with the job's ``options``. Required for int8/uint8 with an ``input``
+    /// file: a stream is written chunk by chunk, so ranges cannot wait for the last text. Without
+    /// it, int8/uint8 of ``texts`` take their ranges from all those texts, embedded in one chunk.
+    public var calibration: String?
     /// Records read, embedded and written per chunk (and per checkpoint).
     public var batchSize = 4096
     /// What a bad record does.
@@ -179,6 +189,10 @@ public struct FileEmbeddingJob: Sendable {
         case idFieldNeedsInputFile
         case resumeNeedsOutputFile
         case shardNeedsInputFile
+        case dtypeWithPrecision
+        case calibrationNeedsRangedPrecision
+        /// int8/uint8 of an input file without a calibration set.
+        case precisionNeedsCalibration(OutputPrecision)
 
         public var description: String {
             switch self {
@@ -192,6 +206,9 @@ public struct FileEmbeddingJob: Sendable {
             case .idFieldNeedsInputFile: "an id field needs an input file"
             case .resumeNeedsOutputFile: "resuming needs an output file (a stream cannot be resumed)"
             case .shardNeedsInputFile: "a shard needs an input file: records are counted first to cut the input into contiguous parts"
+            case .dtypeWithPrecision: "f16 and a compact precision cannot be combined: a compact precision stores bytes"
+            case .calibrationNeedsRangedPrecision: "a calibration set applies only to the int8 and uint8 precisions"
+            case .precisionNeedsCalibration(let p): Self.needsCalibration(p)
             }
         }
     }
@@ -211,6 +228,9 @@ public struct FileEmbeddingJob: Sendable {
         }
         if resume && destination == nil { throw .resumeNeedsOutputFile }
         if shard != nil, input == nil || input == "-" { throw .shardNeedsInputFile }
+        if precision != nil, dtype != .f32 { throw .dtypeWithPrecision }
+        if calibration != nil, !(precision?.needsRanges ?? false) { throw .calibrationNeedsRangedPrecision }
+        if let precision, precision.needsRanges, calibration == nil, input != nil { throw .precisionNeedsCalibration(precision) }
     }
 
     /// Embeds the input with `encoder`. `progress` is called after every chunk (and checkpoint);
@@ -237,7 +257,7 @@ public struct FileEmbeddingJob: Sendable {
     }
 
     /// What must match for a resume to continue a checkpoint's bytes.
-    func checkpointOptions(model folder: URL) -> [String: String] {
+    func checkpointOptions(model folder: URL, ranges: QuantizationRanges?) -> [String: String] {
         var o: [String: String] = [
             "model": folder.standardizedFileURL.path,
             "output format": String(describing: (try? layout()) ?? .jsonArrays),
@@ -246,6 +266,12 @@ public struct FileEmbeddingJob: Sendable {
             "on error": onError.rawValue,
             "shard": shard?.description ?? "none",
         ]
+        if let precision { o["output precision"] = precision.rawValue }
+        if let ranges {
+            // The ranges themselves, not the calibration file's name: a resume must bucket alike.
+            let bytes = (ranges.minimums + ranges.maximums).flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v.bitPattern >> ($0 * 8)) } }
+            o["quantization ranges"] = hex(fnv1a(bytes))
+        }
         switch options.truncation {
         case .truncate: o["long inputs"] = "truncate"
         case .error: o["long inputs"] = "error"
@@ -293,12 +319,28 @@ private final class JobRun {
         self.encoder = encoder
         self.progress = progress
         self.warning = warning
-        prepared = try encoder.prepare(job.options)
+        let prepared = try encoder.prepare(job.options)
+        self.prepared = prepared
         destination = job.destination
         errorsDestination = job.errorsDestination
         checkpointURL = destination.map(Checkpoint.url)
         file = job.input.map { $0 == "-" ? "<stdin>" : $0 } ?? "argument"
+        let ranges = try job.calibration.map { try job.calibrationRanges($0, encoder: encoder, dimension: prepared.dimension) }
+        self.ranges = ranges
+        // int8/uint8 of in-memory texts without a calibration set: ranges from all of them, so
+        // they are embedded as one chunk (validate() refuses this for a streamed input file).
+        let rangesFromTexts = job.precision?.needsRanges == true && ranges == nil
+        if rangesFromTexts, job.texts.count == 1, let p = job.precision {
+            // _get_quantization_ranges refuses one embedding too: every range would be zero-wide.
+            throw FileEmbeddingError("\(p.rawValue) ranges cannot come from a single text; give two or more texts, or a calibration set (--calibration FILE)")
+        }
+        batchSize = rangesFromTexts ? max(1, job.texts.count) : job.batchSize
     }
+
+    /// The int8/uint8 ranges from the calibration set, fixed before the first row is written.
+    let ranges: QuantizationRanges?
+    /// Records per chunk: the job's, or every text when they are their own calibration.
+    let batchSize: Int
 
     private var writer: EmbeddingWriter!
     private var errorsFile: StagedFile?
@@ -334,7 +376,7 @@ private final class JobRun {
             if job.resume {
                 checkpoint = try Checkpoint.load(from: checkpointURL)
                 if let c = checkpoint {
-                    let now = job.checkpointOptions(model: encoder.folder)
+                    let now = job.checkpointOptions(model: encoder.folder, ranges: ranges)
                     let changed = Set(c.options.keys).union(now.keys).sorted().filter { c.options[$0] != now[$0] }
                     guard changed.isEmpty else {
                         throw ResumeRefused(description: "cannot resume \(destination!.path): options changed since the interrupted run (" +
@@ -349,7 +391,8 @@ private final class JobRun {
             }
         }
         writer = try EmbeddingWriter(
-            destination: destination, layout: try job.layout(), dtype: job.dtype, dimension: prepared.dimension,
+            destination: destination, layout: try job.layout(),
+            encoding: RowEncoding(dtype: job.dtype, precision: job.precision, ranges: ranges), dimension: prepared.dimension,
             resume: checkpoint.map { ($0.outputBytes, $0.rows) })
         do {
             if let errorsDestination { errorsFile = try StagedFile(destination: errorsDestination, resumeAt: checkpoint?.errorsBytes) }
@@ -381,7 +424,7 @@ private final class JobRun {
     }
 
     private func stream(checkpoint: Checkpoint?) throws {
-        let batchSize = job.batchSize
+        let batchSize = self.batchSize
         let (next, reader) = try makeReader()
 
         var range = 0..<Int.max
@@ -496,7 +539,7 @@ private final class JobRun {
             try writer.sync()
             try errorsFile?.sync()
             try Checkpoint(
-                options: job.checkpointOptions(model: encoder.folder), records: recordsRead, rows: writer.rows, outputBytes: writer.size,
+                options: job.checkpointOptions(model: encoder.folder, ranges: ranges), records: recordsRead, rows: writer.rows, outputBytes: writer.size,
                 errorsBytes: errorsFile?.size ?? 0, inputBytes: reader.consumedBytes, inputHash: hex(reader.hash),
                 tokens: totals.tokens, truncated: totals.truncated, skipped: totals.skipped, split: totals.split
             ).save(to: checkpointURL)

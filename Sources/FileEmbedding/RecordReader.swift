@@ -131,10 +131,7 @@ final class RecordReader {
 
     private func take(contentEnd: Int, consumedEnd: Int) -> (bytes: [UInt8], line: Int) {
         let bytes = [UInt8](UnsafeRawBufferPointer(rebasing: buffer[start..<contentEnd]))
-        // FNV-1a: hash = (hash ^ byte) * 0x100000001b3 over every consumed byte.
-        var h = hash
-        for b in UnsafeRawBufferPointer(rebasing: buffer[start..<consumedEnd]) { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        hash = h
+        hash = fnv1a(UnsafeRawBufferPointer(rebasing: buffer[start..<consumedEnd]), continuing: hash)
         consumedBytes += consumedEnd - start
         let line = nextLine
         nextLine += 1 + innerNewlines

@@ -53,12 +53,14 @@ final class TestEngine: EmbeddingEngine {
     let encoder: SentenceEncoder
     let gate: Gate?
     let poison: Bool
+    let quantizationRanges: QuantizationRanges?
     private let batchSizes = NIOLockedValueBox<[Int]>([])
 
-    init(gate: Gate? = nil, poison: Bool = false, model: String? = nil) throws {
+    init(gate: Gate? = nil, poison: Bool = false, model: String? = nil, quantizationRanges: QuantizationRanges? = nil) throws {
         encoder = try model.map(VariantFixtures.encoder) ?? DefaultModel.load()
         self.gate = gate
         self.poison = poison
+        self.quantizationRanges = quantizationRanges
     }
 
     var recordedBatchSizes: [Int] { batchSizes.withLockedValue { $0 } }
