@@ -63,18 +63,27 @@ public final class EncoderModel: Sendable {
 
     /// Binds every tensor the configuration requires, checking each shape. Fails with one
     /// error listing all missing, mis-shaped and unreadable tensors.
-    public init(config: EncoderConfig, weights: some TensorProvider) throws(EncoderError) {
+    public convenience init(config: EncoderConfig, weights: some TensorProvider) throws(EncoderError) {
         try config.validate()
-        let names = config.family.names
-        let binder = WeightBinder(weights, probe: names.wordEmbeddings + ".weight", prefix: names.prefix)
-        let root = WeightPath(root: binder)
-        // Bind everything even after a problem, so the error lists every problem at once.
-        let embeddings = EmbeddingLayer(root, names: names, config: config)
-        let encoder = LayerStack(root, names: names, config: config)
+        let binder = Self.binder(config: config, weights: weights)
+        self.init(config: config, binder: binder)
         if binder.hasProblems { throw .weightsDoNotMatchConfig(binder.problems) }
+    }
+
+    /// The binder for `config`'s family: keys with or without the task-model prefix.
+    static func binder(config: EncoderConfig, weights: some TensorProvider) -> WeightBinder {
+        let names = config.family.names
+        return WeightBinder(weights, probe: names.wordEmbeddings + ".weight", prefix: names.prefix)
+    }
+
+    /// Binds the encoder's tensors through `binder`, leaving any problem in it (a task model
+    /// binds its head through the same binder, so one error lists every problem at once).
+    init(config: EncoderConfig, binder: WeightBinder) {
+        let names = config.family.names
+        let root = WeightPath(root: binder)
         self.config = config
-        self.embeddings = embeddings
-        self.encoder = encoder
+        self.embeddings = EmbeddingLayer(root, names: names, config: config)
+        self.encoder = LayerStack(root, names: names, config: config)
         self.unexpectedTensors = binder.unexpected
         self.keyPrefix = binder.keyPrefix
     }
