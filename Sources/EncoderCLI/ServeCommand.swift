@@ -90,13 +90,19 @@ struct ServeCommand: ReportingCommand {
         }
         let logger = Logger(label: "encoder.serve")
         let configuration = serverConfiguration
-        let server = EmbeddingServer(configuration: configuration, logger: logger) {
+        let server = EmbeddingServer(configuration: configuration, logger: logger, loadModel: {
             var options = SentenceEncoder.Options()
             options.maxBatchTokens = configuration.maxBatchTokens
+            // A *ForSequenceClassification checkpoint is a cross-encoder: served on the rerank routes.
+            if Reranker.isCrossEncoder(modelURL) {
+                let reranker = try Reranker(contentsOf: modelURL, options: options)
+                for warning in reranker.warnings { logger.warning("\(warning)") }
+                return .reranking(RerankerEngine(reranker))
+            }
             let encoder = try SentenceEncoder(contentsOf: modelURL, options: options)
             for warning in encoder.warnings { logger.warning("\(warning)") }
-            return SentenceEncoderEngine(encoder)
-        }
+            return .embedding(SentenceEncoderEngine(encoder))
+        })
         let app = server.makeApplication { channel in
             let address = channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" }
             logger.notice("listening on http://\(address ?? "\(configuration.host):\(configuration.port)")")
