@@ -23,20 +23,6 @@ final class TestRerankEngine: RerankEngine {
     }
 }
 
-/// A server over a cross-encoder with `configure` applied to the default configuration.
-func makeRerankServer(
-    _ engine: @escaping @Sendable () throws -> any RerankEngine,
-    _ configure: (inout ServerConfiguration) -> Void = { _ in }
-) -> EmbeddingServer {
-    var c = ServerConfiguration()
-    c.port = 0
-    c.modelID = "bert_one_label"
-    configure(&c)
-    var logger = Logger(label: "test")
-    logger.logLevel = .warning
-    return EmbeddingServer(configuration: c, logger: logger, loadModel: { .reranking(try engine()) })
-}
-
 /// `POST /rerank` (TEI) and `POST /v1/rerank` (Cohere, Jina) through real HTTP requests on a
 /// loopback socket (the queue test through the router), against the library and
 /// sentence-transformers' goldens.

@@ -95,17 +95,9 @@ import Tokenization
 
     // MARK: Wrong folders
 
-    func copy(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cross-\(UUID().uuidString)")
-        try FileManager.default.copyItem(at: CrossEncoderFixtures.folder(name), to: url)
-        return url
-    }
+    func copy(_ name: String) throws -> URL { try FolderCopies.copy(CrossEncoderFixtures.folder(name)) }
 
-    func edit(_ file: URL, _ change: (inout [String: Any]) -> Void) throws {
-        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
-        change(&object)
-        try JSONSerialization.data(withJSONObject: object).write(to: file)
-    }
+    func edit(_ file: URL, _ change: (inout [String: Any]) -> Void) throws { try FolderCopies.editJSON(file, change) }
 
     func loadError(_ folder: URL) -> SentenceEmbeddingsError? {
         do { _ = try Reranker(contentsOf: folder); return nil } catch { return error }
