@@ -80,6 +80,11 @@ public final class SentenceEncoder: Sendable {
 
         let configURL = folder.appendingPathComponent("config.json")
         do { encoderConfig = try EncoderConfig.load(from: configURL) } catch { throw .model(error) }
+        // A cross-encoder has no pooling to read; say what it is instead of what it lacks.
+        if Reranker.isCrossEncoder(folder) {
+            throw .invalidConfig(file: configURL.path, reason:
+                "architectures names a *ForSequenceClassification model, a cross-encoder that scores (query, document) pairs and makes no embeddings; load it with Reranker (encoder rerank, or encoder serve's rerank routes)")
+        }
         sentenceConfig = try SentenceTransformersConfig.load(folder: folder)
         do { checkpoint = try SafeTensorsFile(contentsOf: weightsURL) } catch { throw .checkpoint(error) }
         do { model = try EncoderModel(config: encoderConfig, weights: checkpoint) } catch { throw .weights(file: weightsURL.path, error) }

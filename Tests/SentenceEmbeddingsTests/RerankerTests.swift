@@ -108,6 +108,17 @@ import Tokenization
         #expect("\(error)".contains("BertModel") && "\(error)".contains("config.json"), "\(error)")
     }
 
+    @Test func crossEncoderIsRefusedAsEmbeddingModelNamingReranker() throws {
+        for name in ["bert_one_label", "bert_legacy_v4"] {
+            do {
+                _ = try SentenceEncoder(contentsOf: CrossEncoderFixtures.folder(name))
+                Issue.record("\(name) was loaded as an embedding model")
+            } catch {
+                #expect("\(error)".contains("ForSequenceClassification") && "\(error)".contains("Reranker"), "\(error)")
+            }
+        }
+    }
+
     @Test func unsupportedTorchActivationIsRefusedByName() throws {
         let folder = try copy("bert_one_label_identity")
         defer { try? FileManager.default.removeItem(at: folder) }
