@@ -11,6 +11,7 @@ struct Encoder: ParsableCommand {
             InspectCommand.self,
             TokenizeCommand.self,
             SimilarityCommand.self,
+            RerankCommand.self,
             EvalSTSCommand.self,
             BenchTokenizerCommand.self,
             ServeCommand.self,

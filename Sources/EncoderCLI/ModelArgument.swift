@@ -29,4 +29,8 @@ struct ModelOptions: ParsableArguments {
     func load(options: SentenceEncoder.Options = SentenceEncoder.Options()) throws -> SentenceEncoder {
         try SentenceEncoder(contentsOf: location(), options: options)
     }
+
+    func loadReranker() throws -> Reranker {
+        try Reranker(contentsOf: location())
+    }
 }

@@ -100,16 +100,22 @@ struct ServeCommand: ReportingCommand {
         }
         let logger = Logger(label: "encoder.serve")
         let configuration = serverConfiguration
-        let server = EmbeddingServer(configuration: configuration, logger: logger) {
+        let server = EmbeddingServer(configuration: configuration, logger: logger, loadModel: {
             var options = SentenceEncoder.Options()
             options.maxBatchTokens = configuration.maxBatchTokens
             options.precision = configuration.precision
+            // A *ForSequenceClassification checkpoint is a cross-encoder: served on the rerank routes.
+            if Reranker.isCrossEncoder(modelURL) {
+                let reranker = try Reranker(contentsOf: modelURL, options: options)
+                for warning in reranker.warnings { logger.warning("\(warning)") }
+                return .reranking(RerankerEngine(reranker))
+            }
             let encoder = try SentenceEncoder(contentsOf: modelURL, options: options)
             for warning in encoder.warnings { logger.warning("\(warning)") }
             // The batch job's calibration reader, with its defaults (EncodingOptions(), .jsonl field "text").
             let ranges = try calibration.map { try FileEmbeddingJob().calibrationRanges($0, encoder: encoder, dimension: encoder.dimension) }
-            return SentenceEncoderEngine(encoder, quantizationRanges: ranges)
-        }
+            return .embedding(SentenceEncoderEngine(encoder, quantizationRanges: ranges))
+        })
         let app = server.makeApplication { channel in
             let address = channel.localAddress.map { "\($0.ipAddress ?? configuration.host):\($0.port ?? configuration.port)" }
             logger.notice("listening on http://\(address ?? "\(configuration.host):\(configuration.port)")")

@@ -27,15 +27,41 @@ public final class EmbeddingBatcher: Service, Sendable {
         case failed(String)
     }
 
+    /// One request's work: texts to embed or pairs to score, whichever the served model does.
+    enum Work: Sendable {
+        case embed(EmbeddingRequest)
+        case rerank(RerankRequest)
+
+        /// Inputs (texts or pairs): what the pending limit counts.
+        var count: Int {
+            switch self {
+            case .embed(let r): r.inputs.count
+            case .rerank(let r): r.encodings.count
+            }
+        }
+
+        var tokens: Int {
+            switch self {
+            case .embed(let r): r.tokenCount
+            case .rerank(let r): r.tokenCount
+            }
+        }
+    }
+
+    enum Output: Sendable {
+        case embeddings(Embeddings)
+        case scores(PairScores)
+    }
+
     struct Job {
-        let request: EmbeddingRequest
+        let work: Work
         let tokens: Int
         /// Where the batcher leaves the result before it resumes the request: read under a lock,
         /// for the reason ``onWorkQueue(_:)`` gives.
-        let outcome: NIOLockedValueBox<Result<Embeddings, any Error>?>
+        let outcome: NIOLockedValueBox<Result<Output, any Error>?>
         let continuation: CheckedContinuation<Void, Never>
 
-        func resume(_ result: Result<Embeddings, any Error>) {
+        func resume(_ result: Result<Output, any Error>) {
             outcome.withLockedValue { $0 = result }
             continuation.resume()
         }
@@ -43,7 +69,7 @@ public final class EmbeddingBatcher: Service, Sendable {
 
     struct State {
         var phase: Phase = .loading
-        var engine: (any EmbeddingEngine)?
+        var served: ServedModel?
         var queue: [Job] = []
         var queueHead = 0
         var pendingInputs = 0
@@ -57,7 +83,7 @@ public final class EmbeddingBatcher: Service, Sendable {
     /// kernel (a priority-inheritance futex), which ThreadSanitizer cannot see, so it reports the
     /// state it guards as raced (`Scripts/sanitize` refuses `Mutex` for that reason).
     private let state = NIOLockedValueBox(State())
-    private let load: @Sendable () throws -> any EmbeddingEngine
+    private let load: @Sendable () throws -> ServedModel
     private let maxBatchTokens: Int
     private let maxPendingInputs: Int
     private let metrics: ServerMetrics
@@ -68,7 +94,7 @@ public final class EmbeddingBatcher: Service, Sendable {
     ///   - load: builds the engine; called once, on a background thread, when the service starts.
     public init(
         maxBatchTokens: Int, maxPendingInputs: Int, metrics: ServerMetrics, logger: Logger,
-        load: @escaping @Sendable () throws -> any EmbeddingEngine
+        load: @escaping @Sendable () throws -> ServedModel
     ) {
         self.load = load
         self.maxBatchTokens = maxBatchTokens
@@ -80,9 +106,14 @@ public final class EmbeddingBatcher: Service, Sendable {
     /// The current phase (for `/health`).
     public var phase: Phase { state.withLockedValue { $0.phase } }
 
-    /// The engine once the model is loaded and warmed up, else nil.
+    /// The model once it is loaded and warmed up, else nil.
+    public var served: ServedModel? {
+        state.withLockedValue { $0.phase == .ready ? $0.served : nil }
+    }
+
+    /// The embedding engine once it is loaded and warmed up; nil while loading or when the model is a reranker.
     public var engine: (any EmbeddingEngine)? {
-        state.withLockedValue { $0.phase == .ready ? $0.engine : nil }
+        if case .embedding(let engine) = served { engine } else { nil }
     }
 
     /// Runs `body` on the forward-pass queue and waits for it without blocking a cooperative thread.
@@ -110,15 +141,22 @@ public final class EmbeddingBatcher: Service, Sendable {
 
     public func run() async throws {
         let started = ContinuousClock.now
-        let engine: any EmbeddingEngine
+        let engine: ServedModel
         do {
             engine = try await onWorkQueue(load)
             // One real forward pass before /health says 200: the first pass allocates and faults in the weights.
-            let warm = try await onWorkQueue { () throws -> [Embeddings] in
-                let prepared = try engine.encoder.prepare(EncodingOptions())
-                return try engine.embed([EmbeddingRequest(inputs: [try engine.encoder.tokenize(.text("warm up"), prepared: prepared)], prepared: prepared)])
+            let warm = try await onWorkQueue { () throws -> [Float] in
+                switch engine {
+                case .embedding(let engine):
+                    let prepared = try engine.encoder.prepare(EncodingOptions())
+                    return try engine.embed([EmbeddingRequest(inputs: [try engine.encoder.tokenize(.text("warm up"), prepared: prepared)], prepared: prepared)])
+                        .flatMap(\.values)
+                case .reranking(let engine):
+                    let pair = try engine.reranker.tokenize(RerankPair(query: "warm", document: "up"))
+                    return try engine.rerank([RerankRequest(encodings: [pair], activation: engine.reranker.activation)]).flatMap(\.values)
+                }
             }
-            guard warm.allSatisfy({ $0.values.allSatisfy(\.isFinite) }) else {
+            guard warm.allSatisfy(\.isFinite) else {
                 throw BatcherError.nonFinite("the warm-up pass produced non-finite values; the weights are broken")
             }
         } catch {
@@ -128,7 +166,7 @@ public final class EmbeddingBatcher: Service, Sendable {
             throw error
         }
         state.withLockedValue {
-            $0.engine = engine
+            $0.served = engine
             $0.phase = .ready
         }
         logger.info("model ready", metadata: ["load_seconds": "\(ContinuousClock.now - started)"])
@@ -145,7 +183,7 @@ public final class EmbeddingBatcher: Service, Sendable {
     }
 
     /// Takes batches until asked to stop and the queue is empty.
-    private func loop(_ engine: any EmbeddingEngine) async {
+    private func loop(_ engine: ServedModel) async {
         while true {
             let batch: [Job]? = await nextBatch()
             guard let batch else { return }
@@ -190,16 +228,26 @@ public final class EmbeddingBatcher: Service, Sendable {
         }
     }
 
-    private func process(_ jobs: [Job], _ engine: any EmbeddingEngine) async {
-        let requests = jobs.map(\.request)
-        let inputs = requests.reduce(0) { $0 + $1.inputs.count }
+    private func process(_ jobs: [Job], _ engine: ServedModel) async {
+        let work = jobs.map(\.work)
+        let inputs = work.reduce(0) { $0 + $1.count }
         let tokens = jobs.reduce(0) { $0 + $1.tokens }
         metrics.batchInputs.record(Double(inputs))
         metrics.batchTokens.record(Double(tokens))
         let start = ContinuousClock.now
-        let result: Result<[Embeddings], any Error>
+        let result: Result<[Output], any Error>
         do {
-            result = .success(try await onWorkQueue { try engine.embed(requests) })
+            // submit() admits only the work the served model does, so every job is of that kind.
+            result = .success(try await onWorkQueue { () throws -> [Output] in
+                switch engine {
+                case .embedding(let engine):
+                    let requests = work.compactMap { if case .embed(let r) = $0 { r } else { nil } }
+                    return try engine.embed(requests).map(Output.embeddings)
+                case .reranking(let engine):
+                    let requests = work.compactMap { if case .rerank(let r) = $0 { r } else { nil } }
+                    return try engine.rerank(requests).map(Output.scores)
+                }
+            })
         } catch {
             result = .failure(error)
         }
@@ -216,7 +264,7 @@ public final class EmbeddingBatcher: Service, Sendable {
             logger.error("forward pass failed: \(error)")
             for job in jobs { job.resume(.failure(BatcherError.engine(String(describing: error)))) }
         case .success(let all):
-            for (job, embeddings) in zip(jobs, all) { job.resume(.success(embeddings)) }
+            for (job, output) in zip(jobs, all) { job.resume(.success(output)) }
         }
     }
 
@@ -227,12 +275,28 @@ public final class EmbeddingBatcher: Service, Sendable {
     /// Throws ``APIError`` 503 before the model is ready, 429 when the queue is full, 500 when the
     /// forward pass fails.
     public func submit(_ request: EmbeddingRequest) async throws(APIError) -> Embeddings {
-        let count = request.inputs.count
-        let outcome = NIOLockedValueBox<Result<Embeddings, any Error>?>(nil)
+        guard case .embeddings(let embeddings) = try await submit(.embed(request)) else { throw .server("submit: not embeddings") }
+        return embeddings
+    }
+
+    /// Queues `request`'s pairs for the next batch and returns their scores (row `i` for pair
+    /// `i`), with the same limits and errors as embeddings.
+    public func submit(_ request: RerankRequest) async throws(APIError) -> PairScores {
+        guard case .scores(let scores) = try await submit(.rerank(request)) else { throw .server("submit: not scores") }
+        return scores
+    }
+
+    private func submit(_ work: Work) async throws(APIError) -> Output {
+        let count = work.count
+        let outcome = NIOLockedValueBox<Result<Output, any Error>?>(nil)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let job = Job(request: request, tokens: request.tokenCount, outcome: outcome, continuation: continuation)
+            let job = Job(work: work, tokens: work.tokens, outcome: outcome, continuation: continuation)
             let admitted: Result<Int, APIError> = state.withLockedValue { s in
                 guard s.phase == .ready else { return .failure(.unavailable("the model is loading")) }
+                switch (work, s.served) {
+                case (.embed, .embedding?), (.rerank, .reranking?): break
+                default: return .failure(.invalidRequest("the model served is \(s.served?.kind ?? "not loaded"); this route needs the other kind"))
+                }
                 guard !s.stopping else { return .failure(.unavailable("the server is shutting down")) }
                 guard s.pendingInputs + count <= maxPendingInputs else {
                     return .failure(.overloaded(pending: s.pendingInputs, limit: maxPendingInputs))
@@ -250,7 +314,7 @@ public final class EmbeddingBatcher: Service, Sendable {
         }
         guard let result = outcome.withLockedValue({ $0 }) else { preconditionFailure("submit: resumed without a result") }
         switch result {
-        case .success(let embeddings): return embeddings
+        case .success(let output): return output
         case .failure(let error as APIError): throw error
         case .failure(let error as BatcherError): throw .server(error.description)
         case .failure(let error): throw .server(String(describing: error))

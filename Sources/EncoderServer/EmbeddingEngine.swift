@@ -34,3 +34,37 @@ public struct SentenceEncoderEngine: EmbeddingEngine {
         try encoder.embed(requests)
     }
 }
+
+/// What the server scores pairs with: the library's ``Reranker`` (tokenizing, the head and the
+/// activation are the library's), and the call that runs a batch of requests.
+public protocol RerankEngine: Sendable {
+    var reranker: Reranker { get }
+    /// Scores requests merged by the batcher; result `k` belongs to `requests[k]`. Blocking.
+    func rerank(_ requests: [RerankRequest]) throws -> [PairScores]
+}
+
+/// ``RerankEngine`` over the library's ``Reranker``: the scores `encoder rerank` prints.
+public struct RerankerEngine: RerankEngine {
+    public let reranker: Reranker
+
+    public init(_ reranker: Reranker) { self.reranker = reranker }
+
+    public func rerank(_ requests: [RerankRequest]) throws -> [PairScores] {
+        try reranker.score(requests)
+    }
+}
+
+/// The one model a server runs: an embedding model (the embedding routes) or a cross-encoder
+/// (the rerank routes), as TEI serves one or the other.
+public enum ServedModel: Sendable {
+    case embedding(any EmbeddingEngine)
+    case reranking(any RerankEngine)
+
+    /// What the model is, for messages.
+    var kind: String {
+        switch self {
+        case .embedding: "an embedding model"
+        case .reranking: "a reranker (cross-encoder)"
+        }
+    }
+}

@@ -7,7 +7,8 @@ import SentenceEmbeddings
 import StrictJSON
 
 /// The HTTP embedding server: OpenAI's `/v1/embeddings`, TEI's `/embed`, `/tokenize`, `/info`,
-/// plus `/v1/models`, `/health` and `/metrics`.
+/// plus `/v1/models`, `/health` and `/metrics`; for a cross-encoder, TEI's `/rerank` and the
+/// Cohere/Jina `/v1/rerank` instead of the embedding routes (RerankRoutes.swift).
 ///
 /// ```swift
 /// let server = EmbeddingServer(configuration: config, logger: logger) {
@@ -24,10 +25,19 @@ public struct EmbeddingServer: Sendable {
     public let metrics: ServerMetrics
     let logger: Logger
 
-    /// - Parameter load: builds the engine, on a background thread, once the server runs.
+    /// - Parameter load: builds the embedding engine, on a background thread, once the server runs.
     public init(
         configuration: ServerConfiguration, logger: Logger,
         load: @escaping @Sendable () throws -> any EmbeddingEngine
+    ) {
+        self.init(configuration: configuration, logger: logger, loadModel: { .embedding(try load()) })
+    }
+
+    /// - Parameter loadModel: builds the engine of an embedding model or a reranker, on a
+    ///   background thread, once the server runs.
+    public init(
+        configuration: ServerConfiguration, logger: Logger,
+        loadModel load: @escaping @Sendable () throws -> ServedModel
     ) {
         self.configuration = configuration
         self.logger = logger
@@ -57,18 +67,28 @@ public struct EmbeddingServer: Sendable {
         // Middleware must be added before the routes: Hummingbird wraps each route as it is added.
         router.add(middleware: RequestMiddleware(metrics: metrics))
         router.post("/v1/embeddings") { request, context in
-            await self.handle(request, context) { reader, engine async throws(APIError) in
-                try await self.openAIEmbeddings(reader, engine)
+            await self.handle(request, context) { reader, served async throws(APIError) in
+                try await self.openAIEmbeddings(reader, try self.embedding(served))
             }
         }
         router.post("/embed") { request, context in
-            await self.handle(request, context) { reader, engine async throws(APIError) in
-                try await self.teiEmbed(reader, engine)
+            await self.handle(request, context) { reader, served async throws(APIError) in
+                try await self.teiEmbed(reader, try self.embedding(served))
             }
         }
         router.post("/tokenize") { request, context in
-            await self.handle(request, context) { reader, engine async throws(APIError) in
-                try self.teiTokenize(reader, engine)
+            await self.handle(request, context) { reader, served async throws(APIError) in
+                try self.teiTokenize(reader, try self.embedding(served))
+            }
+        }
+        router.post("/rerank") { request, context in
+            await self.handle(request, context) { reader, served async throws(APIError) in
+                try await self.teiRerank(reader, try self.reranking(served))
+            }
+        }
+        router.post("/v1/rerank") { request, context in
+            await self.handle(request, context) { reader, served async throws(APIError) in
+                try await self.rerankV1(reader, try self.reranking(served))
             }
         }
         router.get("/health") { _, _ in self.health() }
@@ -87,7 +107,7 @@ public struct EmbeddingServer: Sendable {
     /// Content type (415), body size (413), readiness (503), JSON (400), then the route's own work.
     private func handle(
         _ request: Request, _ context: BasicRequestContext,
-        _ body: (RequestReader, any EmbeddingEngine) async throws(APIError) -> [UInt8]
+        _ body: (RequestReader, ServedModel) async throws(APIError) -> [UInt8]
     ) async -> Response {
         do {
             if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > configuration.maxBodyBytes {
@@ -98,9 +118,9 @@ public struct EmbeddingServer: Sendable {
                 .trimmingCharacters(in: .whitespaces).lowercased()
             guard mediaType == "application/json" else { throw APIError.unsupportedMediaType(contentType) }
             let bytes = try await readBody(request)
-            guard let engine = batcher.engine else { throw readinessError() }
+            guard let served = batcher.served else { throw readinessError() }
             let reader = try RequestReader(body: bytes)
-            let output = try await body(reader, engine)
+            let output = try await body(reader, served)
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: output)))
@@ -123,7 +143,30 @@ public struct EmbeddingServer: Sendable {
         return bytes
     }
 
-    private func readinessError() -> APIError {
+    /// The embedding engine; a 400 naming the routes to use when the model is a reranker.
+    func embedding(_ served: ServedModel) throws(APIError) -> any EmbeddingEngine {
+        guard case .embedding(let engine) = served else {
+            throw .invalidRequest("the model served is a reranker (cross-encoder): it scores (query, document) pairs through POST /rerank and POST /v1/rerank, and does not embed")
+        }
+        return engine
+    }
+
+    /// The reranking engine; a 400 naming the routes to use when the model embeds.
+    func reranking(_ served: ServedModel) throws(APIError) -> any RerankEngine {
+        guard case .reranking(let engine) = served else {
+            throw .invalidRequest("the model served is an embedding model, not a cross-encoder: serve a *ForSequenceClassification checkpoint to rerank, or embed through POST /v1/embeddings and POST /embed")
+        }
+        return engine
+    }
+
+    /// TEI's `truncation_direction`: only "right", sentence-transformers' truncation.
+    func checkTruncationDirection(_ reader: RequestReader) throws(APIError) {
+        if let direction = try reader.string("truncation_direction"), direction.lowercased() != "right" {
+            throw .validation("`truncation_direction` \(JSONWriter.quoted(direction)) is not supported; only \"right\" (sentence-transformers' truncation) is")
+        }
+    }
+
+    func readinessError() -> APIError {
         switch batcher.phase {
         case .failed(let message): .unavailable("the model failed to load: \(message)")
         default: .unavailable("the model is loading")
@@ -271,9 +314,7 @@ public struct EmbeddingServer: Sendable {
         let inputs = try reader.inputs("inputs", maxCount: configuration.maxClientBatchSize)
         let normalize = try reader.bool("normalize") ?? true
         let truncate = try reader.bool("truncate") ?? configuration.autoTruncate
-        if let direction = try reader.string("truncation_direction"), direction.lowercased() != "right" {
-            throw .validation("`truncation_direction` \(JSONWriter.quoted(direction)) is not supported; only \"right\" (sentence-transformers' truncation) is")
-        }
+        try checkTruncationDirection(reader)
         let options = EncodingOptions(
             promptName: try reader.string("prompt_name"), dimensions: try reader.dimensions(maximum: encoder.fullDimension),
             normalize: normalize, truncation: truncate ? .truncate : .error)
@@ -359,18 +400,37 @@ public struct EmbeddingServer: Sendable {
 
     /// `GET /info`: TEI's info fields (and the embedding dimension). 503 while loading.
     func info() -> Response {
-        guard let encoder = batcher.engine?.encoder else { return readinessError().response }
+        guard let served = batcher.served else { return readinessError().response }
         let c = configuration
         var out = JSONOutput()
         out.raw("{\"model_id\":")
         out.string(c.modelID)
-        out.raw(",\"model_sha\":null,\"model_dtype\":\"\(c.precision == .int8 ? "int8" : "float32")\",\"model_type\":{\"embedding\":{\"pooling\":")
-        out.string(encoder.pooling.modes.map(\.rawValue).joined(separator: "+"))
-        out.raw("}},\"dimension\":\(encoder.dimension),\"normalized\":\(encoder.normalizes)")
-        out.raw(",\"max_concurrent_requests\":\(c.maxPendingInputs),\"max_input_length\":\(encoder.maxSequenceLength)")
+        out.raw(",\"model_sha\":null,\"model_dtype\":\"\(c.precision == .int8 ? "int8" : "float32")\",\"model_type\":")
+        let maxInputLength: Int
+        var prompts: [String] = []
+        switch served {
+        case .embedding(let engine):
+            let encoder = engine.encoder
+            out.raw("{\"embedding\":{\"pooling\":")
+            out.string(encoder.pooling.modes.map(\.rawValue).joined(separator: "+"))
+            out.raw("}},\"dimension\":\(encoder.dimension),\"normalized\":\(encoder.normalizes)")
+            maxInputLength = encoder.maxSequenceLength
+            prompts = encoder.sentenceConfig.prompts.keys.sorted()
+        case .reranking(let engine):
+            // TEI: {"reranker": {"id2label": ..., "label2id": ...}}.
+            let labels = engine.reranker.classifier.classification.labels
+            out.raw("{\"reranker\":{\"id2label\":{")
+            out.raw(labels.enumerated().map { "\"\($0.offset)\":\(JSONWriter.quoted($0.element))" }.joined(separator: ","))
+            out.raw("},\"label2id\":{")
+            out.raw(labels.enumerated().map { "\(JSONWriter.quoted($0.element)):\($0.offset)" }.joined(separator: ","))
+            out.raw("}}},\"activation\":")
+            out.string(engine.reranker.activation.rawValue)
+            maxInputLength = engine.reranker.maxSequenceLength
+        }
+        out.raw(",\"max_concurrent_requests\":\(c.maxPendingInputs),\"max_input_length\":\(maxInputLength)")
         out.raw(",\"max_batch_tokens\":\(c.maxBatchTokens),\"max_batch_requests\":null,\"max_client_batch_size\":\(c.maxClientBatchSize)")
         out.raw(",\"auto_truncate\":\(c.autoTruncate),\"prompts\":[")
-        out.raw(encoder.sentenceConfig.prompts.keys.sorted().map { JSONWriter.quoted($0) }.joined(separator: ","))
+        out.raw(prompts.map { JSONWriter.quoted($0) }.joined(separator: ","))
         out.raw("],\"version\":")
         out.string(c.version)
         out.raw("}")

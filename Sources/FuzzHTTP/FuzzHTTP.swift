@@ -3,9 +3,9 @@ import FuzzSupport
 import RequestDecoding
 
 // libFuzzer target `http` (Scripts/fuzz http SECONDS): arbitrary bytes as the body of an
-// embedding request, read the way the server's routes read it (OpenAI `/v1/embeddings`,
-// TEI `/embed` and `/tokenize`). Every refusal must be a thrown error; every accepted input
-// list must hold what the reader promises.
+// embedding or rerank request, read the way the server's routes read it (OpenAI `/v1/embeddings`,
+// TEI `/embed`, `/tokenize` and `/rerank`, Cohere/Jina `/v1/rerank`). Every refusal must be a
+// thrown error; every accepted input list must hold what the reader promises.
 
 struct Refusal: RequestRejection {
     let status: Int
@@ -39,6 +39,14 @@ func fuzzOne(_ bytes: [UInt8]) {
     checkInputs(reader, "inputs")
     for field in ["normalize", "truncate", "add_special_tokens"] { _ = try? reader.bool(field) }
     for field in ["truncation_direction", "prompt_name"] { _ = try? reader.string(field) }
+    // TEI /rerank and Cohere/Jina /v1/rerank
+    checkInputs(reader, "texts")
+    _ = try? reader.string("query")
+    for field in ["raw_scores", "return_text", "return_documents"] { _ = try? reader.bool(field) }
+    if let documents = try? reader.documents("documents", maxCount: maxCount) {
+        precondition(documents.count >= 1 && documents.count <= maxCount && !documents.contains(where: \.isEmpty))
+    }
+    if let n = try? reader.int("top_n", minimum: 1) { precondition(n >= 1) }
 }
 
 #if FUZZING

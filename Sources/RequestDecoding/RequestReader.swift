@@ -85,6 +85,29 @@ public struct RequestReader<Failure: RequestRejection> {
         return inputs
     }
 
+    /// `field` as rerank documents: an array of strings, or of objects with a string `text` (Cohere
+    /// and Jina accept both). 400 for an empty list or document, 422 for anything else wrong.
+    public func documents(_ field: String, maxCount: Int) throws(Failure) -> [String] {
+        guard let value = object[field], !value.isNull else { throw .validation("`\(field)` is required") }
+        guard let items = value.arrayValue else {
+            throw .validation("`\(field)` must be an array of strings or of {\"text\": string} objects, found \(value.kindName)")
+        }
+        guard !items.isEmpty else { throw .invalidRequest("`\(field)` cannot be empty") }
+        guard items.count <= maxCount else {
+            throw .validation("batch size \(items.count) > maximum allowed batch size \(maxCount) (--max-client-batch-size)")
+        }
+        var texts: [String] = []
+        texts.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            guard let text = item.stringValue ?? item.objectValue?["text"]?.stringValue else {
+                throw .validation("`\(field)[\(i)]` must be a string or a {\"text\": string} object, found \(item.summary)")
+            }
+            guard !text.isEmpty else { throw .invalidRequest("`\(field)[\(i)]` cannot be empty") }
+            texts.append(text)
+        }
+        return texts
+    }
+
     private static func ids(_ items: [JSONValue], field: String) throws(Failure) -> [Int64] {
         var ids: [Int64] = []
         ids.reserveCapacity(items.count)
@@ -112,6 +135,14 @@ public struct RequestReader<Failure: RequestRejection> {
 
     public func bool(_ field: String) throws(Failure) -> Bool? {
         do { return try fields.optional(field)?.bool() } catch { throw Self.refusal(error) }
+    }
+
+    /// An integer of at least `minimum`, or absent.
+    public func int(_ field: String, minimum: Int) throws(Failure) -> Int? {
+        let value: Int?
+        do { value = try fields.optional(field)?.int() } catch { throw Self.refusal(error) }
+        if let n = value, n < minimum { throw .validation("`\(field)` must be at least \(minimum), got \(n)") }
+        return value
     }
 
     /// `dimensions`: an integer in 1...maximum, or absent.

@@ -102,7 +102,15 @@ private struct SharedRows<Element>: @unchecked Sendable {
     let base: UnsafeMutableBufferPointer<Element>
 }
 
-extension SentenceEncoder {
+/// The forward passes of one call, shared by every model kind of a folder (``SentenceEncoder``
+/// pools each sequence, ``Reranker`` runs its classification head on the first token): texts
+/// sorted by length, cut into batches of about `options.maxBatchTokens` tokens, run on up to
+/// `options.threads` workers, each with scratch memory kept in `scratchPool`.
+struct ForwardBatches: Sendable {
+    let model: EncoderModel
+    let options: SentenceEncoder.Options
+    let scratchPool: ScratchPool
+
     /// Workers used for `count` independent pieces of work.
     func workerCount(for count: Int) -> Int { max(1, min(options.threads, count)) }
 
@@ -116,11 +124,12 @@ extension SentenceEncoder {
         }
     }
 
-    /// Forward passes and pooling for `embed(_:)`: fills `values` [count x pooling.outputDimension]
-    /// with pooled (not yet post-processed) vectors, sequence `i`'s first `poolingSkips[i]` rows
-    /// left out of pooling.
-    func embedBatches(_ encodings: [Encoding], poolingSkips: [Int], into values: inout [Float]) throws(EncoderError) {
-        let d = pooling.outputDimension
+    /// Runs forward passes over `encodings` and hands each batch's hidden states to `reduce`,
+    /// with the indices of its members in batch order (sequence k of the hidden states is
+    /// `encodings[members[k]]`) and `values`, of which `reduce` writes only its members' rows.
+    /// `reduce` runs on the workers, several batches at once.
+    func run(_ encodings: [Encoding], into values: inout [Float],
+             reduce: @Sendable (HiddenStates, _ members: [Int], _ values: UnsafeMutableBufferPointer<Float>) -> Void) throws(EncoderError) {
         let plan = BatchPlan.make(lengths: encodings.map(\.ids.count), maxBatchTokens: options.maxBatchTokens,
                                   workers: options.threads)
         let workers = workerCount(for: plan.batches.count)
@@ -141,15 +150,28 @@ extension SentenceEncoder {
                         queue.fail(error)
                         return
                     }
-                    hidden.values.withUnsafeBufferPointer { h in
-                        for (k, i) in members.enumerated() {
-                            let row = UnsafeMutableBufferPointer(rebasing: out.base[(i * d)..<((i + 1) * d)])
-                            pooling.pool(h, rows: hidden.sequenceRanges[k], skip: poolingSkips[i], into: row)
-                        }
-                    }
+                    reduce(hidden, members, out.base)
                 }
             }
         }
         if let error = queue.firstError { throw error }
+    }
+}
+
+extension SentenceEncoder {
+    /// Forward passes and pooling for `embed(_:)`: fills `values` [count x pooling.outputDimension]
+    /// with pooled (not yet post-processed) vectors, sequence `i`'s first `poolingSkips[i]` rows
+    /// left out of pooling.
+    func embedBatches(_ encodings: [Encoding], poolingSkips: [Int], into values: inout [Float]) throws(EncoderError) {
+        let d = pooling.outputDimension
+        let pooling = pooling
+        try forwardBatches.run(encodings, into: &values) { hidden, members, out in
+            hidden.values.withUnsafeBufferPointer { h in
+                for (k, i) in members.enumerated() {
+                    let row = UnsafeMutableBufferPointer(rebasing: out[(i * d)..<((i + 1) * d)])
+                    pooling.pool(h, rows: hidden.sequenceRanges[k], skip: poolingSkips[i], into: row)
+                }
+            }
+        }
     }
 }

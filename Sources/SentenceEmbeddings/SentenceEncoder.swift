@@ -58,7 +58,8 @@ public final class SentenceEncoder: Sendable {
     public let warnings: [String]
     public let options: Options
     let model: EncoderModel
-    let scratchPool: ScratchPool
+    /// Length-sorted, token-budgeted forward passes on Options.threads workers (Batching.swift).
+    let forwardBatches: ForwardBatches
     /// The modules after Pooling (Dense with its weights, Normalize), in modules.json order.
     let outputLayers: [OutputLayer]
 
@@ -81,31 +82,24 @@ public final class SentenceEncoder: Sendable {
         self.folder = folder
         self.options = options
         precondition(options.threads >= 1 && options.maxBatchTokens >= 1, "SentenceEncoder.Options: threads and maxBatchTokens must be at least 1")
-        scratchPool = ScratchPool(limit: options.threads)
         if options.threads > 1 { EncoderModel.setBLASThreadCount(1) }
         var warnings: [String] = []
 
         let configURL = folder.appendingPathComponent("config.json")
         do { encoderConfig = try EncoderConfig.load(from: configURL) } catch { throw .model(error) }
+        // A cross-encoder has no pooling to read; say what it is instead of what it lacks.
+        if Reranker.isCrossEncoder(folder) {
+            throw .invalidConfig(file: configURL.path, reason:
+                "architectures names a *ForSequenceClassification model, a cross-encoder that scores (query, document) pairs and makes no embeddings; load it with Reranker (encoder rerank, or encoder serve's rerank routes)")
+        }
         sentenceConfig = try SentenceTransformersConfig.load(folder: folder)
         do { checkpoint = try SafeTensorsFile(contentsOf: weightsURL) } catch { throw .checkpoint(error) }
         do { model = try EncoderModel(config: encoderConfig, weights: checkpoint, precision: options.precision,
                                      threads: options.threads) } catch {
             throw .weights(file: weightsURL.path, error)
         }
-        // sentence-transformers' do_lower_case puts a Lowercase normalizer in front of the
-        // tokenizer's own (Transformer.__init__), after the raw-text split of special tokens.
-        do throws(TokenizationError) {
-            // A vocabulary larger than the embedding matrix (vocab_size, checked against the
-            // weights above) cannot belong to these weights: refused while loading, before a
-            // 10-million-line vocab.txt is read.
-            let loaded = try loadTokenizer(folder: folder, maxVocabularySize: encoderConfig.vocabSize)
-            tokenizer = sentenceConfig.doLowerCase ? loaded.lowercasingFirst() : loaded
-        } catch .vocabularyTooLarge(let path, let found, let limit) {
-            throw .invalidConfig(
-                file: configURL.path,
-                reason: "vocab_size is \(limit) but \(path) has \(found); the tokenizer files do not belong to these weights")
-        } catch { throw .tokenizer(error) }
+        forwardBatches = ForwardBatches(model: model, options: options, scratchPool: ScratchPool(limit: options.threads))
+        tokenizer = try Self.loadTokenizer(folder: folder, config: encoderConfig, configURL: configURL, lowercase: sentenceConfig.doLowerCase)
         warnings += tokenizer.warnings
         if let reason = model.packingFallback {
             warnings.append("the linear layers run on OpenBLAS with the checkpoint's weights (slower): \(reason)")
@@ -132,6 +126,23 @@ public final class SentenceEncoder: Sendable {
                 "tokenizer.json truncates at \(t) tokens but sentence-transformers passes max_length=\(resolved.length) explicitly, which overrides it; \(resolved.length) is used")
         }
         self.warnings = warnings
+    }
+
+    /// The folder's tokenizer, for weights of `config` (read from `configURL`).
+    static func loadTokenizer(folder: URL, config: EncoderConfig, configURL: URL, lowercase: Bool) throws(SentenceEmbeddingsError) -> any Tokenizer {
+        // sentence-transformers' do_lower_case puts a Lowercase normalizer in front of the
+        // tokenizer's own (Transformer.__init__), after the raw-text split of special tokens.
+        do throws(TokenizationError) {
+            // A vocabulary larger than the embedding matrix (vocab_size, checked against the
+            // weights) cannot belong to these weights: refused while loading, before a
+            // 10-million-line vocab.txt is read.
+            let loaded = try Tokenization.loadTokenizer(folder: folder, maxVocabularySize: config.vocabSize)
+            return lowercase ? loaded.lowercasingFirst() : loaded
+        } catch .vocabularyTooLarge(let path, let found, let limit) {
+            throw .invalidConfig(
+                file: configURL.path,
+                reason: "vocab_size is \(limit) but \(path) has \(found); the tokenizer files do not belong to these weights")
+        } catch { throw .tokenizer(error) }
     }
 
     /// The folder and weights file for a path that names either.
@@ -169,7 +180,14 @@ public final class SentenceEncoder: Sendable {
     static func resolveMaxLength(sentenceConfig: SentenceTransformersConfig, modelMaxLength: Int?, maxPositions: Int)
         -> (length: Int, reason: String, warnings: [String])
     {
-        if let n = sentenceConfig.maxSeqLength {
+        resolveMaxLength(maxSeqLength: sentenceConfig.maxSeqLength, modelMaxLength: modelMaxLength, maxPositions: maxPositions)
+    }
+
+    /// The same rule from `max_seq_length` alone (a cross-encoder's folder has no Pooling).
+    static func resolveMaxLength(maxSeqLength: Int?, modelMaxLength: Int?, maxPositions: Int)
+        -> (length: Int, reason: String, warnings: [String])
+    {
+        if let n = maxSeqLength {
             if n > maxPositions {
                 return (maxPositions, "the position table of config.json (sentence_bert_config.json asks for \(n), more than the model has positions)",
                         ["sentence_bert_config.json max_seq_length \(n) exceeds the \(maxPositions) positions of config.json; using \(maxPositions)"])

@@ -204,6 +204,12 @@ public struct EncoderConfig: Sendable, Equatable {
     /// Reads and validates a Hugging Face config.json (strict JSON: duplicate keys, BOM and
     /// invalid UTF-8 are errors with line and column).
     public static func load(from url: URL) throws(EncoderError) -> EncoderConfig {
+        try EncoderConfig(readFields(url))
+    }
+
+    /// The top-level object of a config.json, strictly parsed (what ``load(from:)`` decodes;
+    /// a task head reads its own keys from the same file).
+    public static func readFields(_ url: URL) throws(EncoderError) -> JSONFields {
         let path = url.path
         let data: Data
         do {
@@ -217,6 +223,6 @@ public struct EncoderConfig: Sendable, Equatable {
         }
         let reader: JSONFields
         do { reader = try JSONFields(document: document, file: path) } catch { throw .invalidField(error) }
-        return try EncoderConfig(reader)
+        return reader
     }
 }

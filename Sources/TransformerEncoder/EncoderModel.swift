@@ -74,20 +74,40 @@ public final class EncoderModel: Sendable {
     /// column parts, one per thread that will share a text alone, and their checkpoint values let
     /// go. FP32 falls back to OpenBLAS on the weights in place when oneDNN cannot pack them
     /// (``packingFallback`` says why); int8 then fails.
-    public init(config: EncoderConfig, weights: some TensorProvider, precision: Precision = .float32,
-                threads: Int = 1) throws(EncoderError) {
-        precondition(threads >= 1, "EncoderModel: threads must be at least 1")
+    public convenience init(config: EncoderConfig, weights: some TensorProvider, precision: Precision = .float32,
+                            threads: Int = 1) throws(EncoderError) {
         try config.validate()
-        let names = config.family.names
-        let binder = WeightBinder(weights, probe: names.wordEmbeddings + ".weight", prefix: names.prefix)
-        let root = WeightPath(root: binder)
-        // Bind everything even after a problem, so the error lists every problem at once.
-        let embeddings = EmbeddingLayer(root, names: names, config: config)
-        let encoder = LayerStack(root, names: names, config: config)
+        let binder = Self.binder(config: config, weights: weights)
+        try self.init(config: config, binder: binder, precision: precision, threads: threads)
         if binder.hasProblems { throw .weightsDoNotMatchConfig(binder.problems) }
+    }
+
+    /// The binder for `config`'s family: keys with or without the task-model prefix.
+    static func binder(config: EncoderConfig, weights: some TensorProvider) -> WeightBinder {
+        let names = config.family.names
+        return WeightBinder(weights, probe: names.wordEmbeddings + ".weight", prefix: names.prefix)
+    }
+
+    /// Binds the encoder's tensors through `binder`, leaving any problem in it (a task model
+    /// binds its head through the same binder, so one error lists every problem at once), then
+    /// packs them when there is none (see ``init(config:weights:precision:threads:)``).
+    init(config: EncoderConfig, binder: WeightBinder, precision: Precision, threads: Int) throws(EncoderError) {
+        precondition(threads >= 1, "EncoderModel: threads must be at least 1")
+        let names = config.family.names
+        let root = WeightPath(root: binder)
         self.config = config
         self.precision = precision
-        self.embeddings = embeddings
+        self.embeddings = EmbeddingLayer(root, names: names, config: config)
+        let encoder = LayerStack(root, names: names, config: config)
+        packedParts = threads
+        guard !binder.hasProblems else {
+            // The caller throws the binder's problems; nothing is bound to pack.
+            self.encoder = encoder
+            packingFallback = "not packed: the checkpoint does not match the config"
+            self.unexpectedTensors = binder.unexpected
+            self.keyPrefix = binder.keyPrefix
+            return
+        }
         do {
             self.encoder = try encoder.packed(Packing(kind: precision.kind, parts: threads))
             packingFallback = nil
@@ -96,7 +116,6 @@ public final class EncoderModel: Sendable {
             self.encoder = encoder
             packingFallback = error.description
         }
-        packedParts = threads
         self.unexpectedTensors = binder.unexpected
         self.keyPrefix = binder.keyPrefix
     }

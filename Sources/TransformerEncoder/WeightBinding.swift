@@ -78,6 +78,13 @@ struct WeightPath {
         self.prefix = binder.keyPrefix
     }
 
+    /// The checkpoint's top level, outside any task-model prefix (where `classifier.*` of a
+    /// `BertForSequenceClassification` lives beside `bert.*`).
+    init(top binder: WeightBinder) {
+        self.binder = binder
+        self.prefix = ""
+    }
+
     private init(binder: WeightBinder, prefix: String) {
         self.binder = binder
         self.prefix = prefix

@@ -83,13 +83,28 @@ func makeServer(
     _ engine: @escaping @Sendable () throws -> any EmbeddingEngine,
     _ configure: (inout ServerConfiguration) -> Void = { _ in }
 ) -> EmbeddingServer {
+    makeServer(model: { .embedding(try engine()) }, modelID: "all-MiniLM-L6-v2", configure)
+}
+
+/// A server over a cross-encoder's `engine` with `configure` applied to the default configuration.
+func makeRerankServer(
+    _ engine: @escaping @Sendable () throws -> any RerankEngine,
+    _ configure: (inout ServerConfiguration) -> Void = { _ in }
+) -> EmbeddingServer {
+    makeServer(model: { .reranking(try engine()) }, modelID: "bert_one_label", configure)
+}
+
+private func makeServer(
+    model: @escaping @Sendable () throws -> ServedModel, modelID: String,
+    _ configure: (inout ServerConfiguration) -> Void
+) -> EmbeddingServer {
     var c = ServerConfiguration()
     c.port = 0
-    c.modelID = "all-MiniLM-L6-v2"
+    c.modelID = modelID
     configure(&c)
     var logger = Logger(label: "test")
     logger.logLevel = .warning
-    return EmbeddingServer(configuration: c, logger: logger, load: engine)
+    return EmbeddingServer(configuration: c, logger: logger, loadModel: model)
 }
 
 /// Waits (bounded) until the model is ready; the batcher loads it in the background.

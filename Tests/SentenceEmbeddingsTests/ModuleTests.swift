@@ -8,15 +8,11 @@ import TestSupport
 @Suite struct ModuleTests {
     /// A writable copy of a fixture folder.
     func copy(_ variant: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("variant-\(UUID().uuidString)")
-        try FileManager.default.copyItem(at: VariantFixtures.root.appendingPathComponent(variant), to: url)
-        return url
+        try FolderCopies.copy(VariantFixtures.root.appendingPathComponent(variant))
     }
 
     func edit(_ file: URL, _ change: (inout [String: Any]) -> Void) throws {
-        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
-        change(&object)
-        try JSONSerialization.data(withJSONObject: object).write(to: file)
+        try FolderCopies.editJSON(file, change)
     }
 
     func loadError(_ folder: URL) -> SentenceEmbeddingsError? {
