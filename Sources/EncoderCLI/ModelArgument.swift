@@ -30,7 +30,7 @@ struct ModelOptions: ParsableArguments {
         try SentenceEncoder(contentsOf: location(), options: options)
     }
 
-    func loadReranker() throws -> Reranker {
-        try Reranker(contentsOf: location())
+    func loadReranker(options: SentenceEncoder.Options = SentenceEncoder.Options()) throws -> Reranker {
+        try Reranker(contentsOf: location(), options: options)
     }
 }

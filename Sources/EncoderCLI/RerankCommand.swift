@@ -16,6 +16,7 @@ struct RerankCommand: ReportingCommand {
             """)
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var precision: PrecisionOption
 
     @Option(help: "The query every document is scored against.")
     var query: String
@@ -46,7 +47,7 @@ struct RerankCommand: ReportingCommand {
 
     func execute() throws {
         let loadStart = ContinuousClock.now
-        let reranker = try model.loadReranker()
+        let reranker = try model.loadReranker(options: precision.options())
         let loaded = ContinuousClock.now - loadStart
         let documents = input.input == nil ? self.documents : try input.readTexts()
         guard !documents.isEmpty else { throw CLIError("\(input.input ?? "input"): no documents to score") }

@@ -21,7 +21,7 @@ public enum Reference {
         return y
     }
 
-    /// The int8 linear layer of ``Int8Gemm`` by plain loops: each row of x [N x K] quantized to u8
+    /// The int8 linear layer of ``PackedGemm`` by plain loops: each row of x [N x K] quantized to u8
     /// (lo = min(0, min x), hi = max(0, max x), scale = (hi - lo) / 255, zero = rint(-lo / scale),
     /// q = clamp(rint(x / scale) + zero, 0, 255), dividing as x · (1 / scale)), multiplied by the
     /// quantized weights `values` [M x K] in integers, then
