@@ -78,6 +78,13 @@ struct WeightPath {
         self.prefix = binder.keyPrefix
     }
 
+    /// The checkpoint's top level, whatever its task-model prefix: task heads such as
+    /// `cls.predictions` sit beside `bert.`, not under it.
+    init(top binder: WeightBinder) {
+        self.binder = binder
+        self.prefix = ""
+    }
+
     private init(binder: WeightBinder, prefix: String) {
         self.binder = binder
         self.prefix = prefix
