@@ -1,0 +1,147 @@
+import Foundation
+import TransformerEncoder
+import Tokenization
+
+/// SPLADE sparse vectors from a sentence-transformers `SparseEncoder` folder: a `BertForMaskedLM`
+/// checkpoint (modules.json: a fill-mask `Transformer`, or 5.x's `MLMTransformer`) and `SpladePooling`.
+///
+/// ```swift
+/// let splade = try SparseEncoder(contentsOf: URL(fileURLWithPath: "Models/splade"))
+/// let vectors = try splade.encode(["what is the capital of France?"])  // [SparseVector]
+/// ```
+///
+/// The vectors have the non-zero indices and values (within 1e-4 relative) of
+/// `SparseEncoder.encode` for the same folder. Tokenization, truncation, prompts and the
+/// length-sorted batching are the dense encoder's (``SentenceEncoder``); the vocabulary-sized
+/// logits are computed a chunk of token rows at a time and pooled as they come, so no
+/// [tokens x vocabulary] matrix is ever held. Immutable after loading, safe to share between threads.
+public final class SparseEncoder: Sendable {
+    /// Tokenizer, transformer and batching, loaded as for a dense model.
+    public let base: SentenceEncoder
+    /// `BertOnlyMLMHead`.
+    public let head: MaskedLMHead
+    /// The SpladePooling module.
+    public let pooling: SpladePooling
+
+    /// The length of the dense form of every vector: the vocabulary size.
+    public var dimension: Int { head.vocabSize }
+    /// `max_active_dims` of config_sentence_transformers.json: the default top-k.
+    public var maxActiveDims: Int? { base.sentenceConfig.maxActiveDims }
+    public var warnings: [String] { base.warnings }
+    public var maxSequenceLength: Int { base.maxSequenceLength }
+
+    /// Loads a SparseEncoder folder (or the `model.safetensors` inside it). A dense
+    /// sentence-transformers folder is refused, naming ``SentenceEncoder``.
+    public init(contentsOf url: URL, options: SentenceEncoder.Options = SentenceEncoder.Options()) throws(SentenceEmbeddingsError) {
+        base = try SentenceEncoder(contentsOf: url, options: options, sparse: true)
+        pooling = base.sentenceConfig.splade!
+        let weights = base.folder.appendingPathComponent("model.safetensors").path
+        do { head = try MaskedLMHead(config: base.encoderConfig, weights: base.checkpoint) } catch {
+            throw .weights(file: weights, error)
+        }
+        if let d = pooling.dimension, d != head.vocabSize {
+            throw .invalidConfig(file: base.folder.appendingPathComponent("modules.json").path,
+                                 reason: "SpladePooling's embedding_dimension is \(d) but config.json's vocab_size is \(head.vocabSize)")
+        }
+    }
+
+    /// Whether `folder`'s modules.json describes a SparseEncoder (its second module is SpladePooling),
+    /// so a caller can pick the loader; false when it cannot be read.
+    public static func describes(folder: URL) -> Bool {
+        guard let modules = try? SentenceTransformersConfig.readModules(folder.appendingPathComponent("modules.json")) else { return false }
+        return modules.count >= 2 && modules[1].kind == .spladePooling
+    }
+
+    /// The sparse vector of each text; element `i` belongs to `texts[i]`.
+    public func encode(_ texts: [String], options: SparseEncodingOptions = SparseEncodingOptions()) throws(SentenceEmbeddingsError) -> [SparseVector] {
+        try embed(texts.map(EncoderInput.text), options: options).vectors
+    }
+
+    /// Encodes texts or token ids (one forward pass per length-sorted batch) into sparse vectors.
+    /// An input error names the input's index.
+    public func embed(_ inputs: [EncoderInput], options: SparseEncodingOptions) throws(SentenceEmbeddingsError) -> SparseEmbeddings {
+        if case .chunk = options.truncation {
+            throw .invalidOptions("chunking long inputs is not supported for sparse vectors; truncate them (the default) or refuse them")
+        }
+        if let k = options.maxActiveDims, k < 1 { throw .invalidOptions("max_active_dims must be a positive integer, got \(k)") }
+        let prepared = try base.prepare(EncodingOptions(promptName: options.promptName, prompt: options.prompt, truncation: options.truncation))
+        var tokenized: [TokenizedInput] = []
+        tokenized.reserveCapacity(inputs.count)
+        for (i, input) in inputs.enumerated() {
+            do { tokenized.append(try base.tokenize(input, prepared: prepared)) } catch { throw error.at(index: i) }
+        }
+        let topK = options.maxActiveDims ?? maxActiveDims
+        let vectors: [SparseVector]
+        do { vectors = try pool(tokenized.map(\.encoding), maxActiveDims: topK) } catch { throw .model(error) }
+        return SparseEmbeddings(vectors: vectors, tokenCounts: tokenized.map(\.tokenCount),
+                                truncatedCount: tokenized.count { $0.truncated })
+    }
+
+    /// Forward passes, then per batch the head's logits a chunk of rows at a time, each chunk
+    /// folded into its sequences' [V] pooled vectors before the next is computed.
+    func pool(_ encodings: [Encoding], maxActiveDims: Int?) throws(EncoderError) -> [SparseVector] {
+        let v = head.vocabSize
+        var vectors = [SparseVector](repeating: SparseVector(indices: [], values: [], dimension: v), count: encodings.count)
+        try vectors.withUnsafeMutableBufferPointer { (buffer) throws(EncoderError) in
+            let out = SharedRows(base: buffer)
+            try base.forwardBatches(encodings) { [head, pooling] members, hidden in
+                // [S x V] pooled vectors of this batch's S sequences; the sequences are packed in
+                // order, so a chunk's rows belong to consecutive sequences.
+                var pooled = [Float](repeating: 0, count: members.count * v)
+                let ranges = hidden.sequenceRanges
+                pooled.withUnsafeMutableBufferPointer { p in
+                    hidden.values.withUnsafeBufferPointer { h in
+                        var k = 0
+                        head.forEachLogitChunk(h, rows: hidden.tokenCount) { first, logits in
+                            let chunk = first..<(first + logits.count / v)
+                            while k < ranges.count, ranges[k].upperBound <= chunk.lowerBound { k += 1 }
+                            var s = k
+                            while s < ranges.count, ranges[s].lowerBound < chunk.upperBound {
+                                let rows = ranges[s].clamped(to: chunk)
+                                let start = (rows.lowerBound - first) * v
+                                pooling.accumulate(UnsafeBufferPointer(rebasing: logits[start..<(start + rows.count * v)]), rows: rows.count,
+                                                   into: UnsafeMutableBufferPointer(rebasing: p[(s * v)..<((s + 1) * v)]))
+                                s += 1
+                            }
+                        }
+                    }
+                    for (s, i) in members.enumerated() {
+                        out.base[i] = SparseVector(dense: UnsafeBufferPointer(rebasing: p[(s * v)..<((s + 1) * v)]), maxActiveDims: maxActiveDims)
+                    }
+                }
+            }
+        }
+        return vectors
+    }
+}
+
+/// The choices of `SparseEncoder.encode`: prompt, `max_active_dims`, and what happens to over-long inputs.
+public struct SparseEncodingOptions: Sendable, Equatable {
+    /// `prompt_name`: one of the model's `prompts`.
+    public var promptName: String?
+    /// `prompt`: text prepended to every input; wins over ``promptName``.
+    public var prompt: String?
+    /// `max_active_dims`: keep the largest this many values of each vector; nil uses the model's
+    /// `max_active_dims` (config_sentence_transformers.json), if any.
+    public var maxActiveDims: Int?
+    /// ``TruncationPolicy/truncate`` (sentence-transformers) or ``TruncationPolicy/error``;
+    /// chunking is refused (no averaging rule exists for sparse vectors).
+    public var truncation: TruncationPolicy
+
+    public init(promptName: String? = nil, prompt: String? = nil, maxActiveDims: Int? = nil, truncation: TruncationPolicy = .truncate) {
+        self.promptName = promptName
+        self.prompt = prompt
+        self.maxActiveDims = maxActiveDims
+        self.truncation = truncation
+    }
+}
+
+/// Sparse vectors of several inputs, with token counts for reporting.
+public struct SparseEmbeddings: Sendable {
+    /// Element `i` belongs to input `i`.
+    public let vectors: [SparseVector]
+    /// Tokens of each input after truncation, `[CLS]` and `[SEP]` included.
+    public let tokenCounts: [Int]
+    /// How many inputs were cut at the maximum sequence length.
+    public let truncatedCount: Int
+}
