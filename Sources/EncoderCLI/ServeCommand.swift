@@ -92,10 +92,17 @@ struct ServeCommand: ReportingCommand {
         }
         let logger = Logger(label: "encoder.serve")
         let configuration = serverConfiguration
+        let isSparse = SparseEncoder.describes(folder: model.folder)
         let server = EmbeddingServer(configuration: configuration, logger: logger) {
             var options = SentenceEncoder.Options()
             options.maxBatchTokens = configuration.maxBatchTokens
             options.precision = configuration.precision
+            // A SPLADE folder answers POST /embed_sparse (the dense routes refuse it).
+            if isSparse {
+                let sparse = try SparseEncoder(contentsOf: modelURL, options: options)
+                for warning in sparse.warnings { logger.warning("\(warning)") }
+                return SparseEncoderEngine(sparse)
+            }
             let encoder = try SentenceEncoder(contentsOf: modelURL, options: options)
             for warning in encoder.warnings { logger.warning("\(warning)") }
             return SentenceEncoderEngine(encoder)

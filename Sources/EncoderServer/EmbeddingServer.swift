@@ -6,7 +6,7 @@ import RequestDecoding
 import SentenceEmbeddings
 import StrictJSON
 
-/// The HTTP embedding server: OpenAI's `/v1/embeddings`, TEI's `/embed`, `/tokenize`, `/info`,
+/// The HTTP embedding server: OpenAI's `/v1/embeddings`, TEI's `/embed`, `/embed_sparse`, `/tokenize`, `/info`,
 /// plus `/v1/models`, `/health` and `/metrics`.
 ///
 /// ```swift
@@ -64,6 +64,11 @@ public struct EmbeddingServer: Sendable {
         router.post("/embed") { request, context in
             await self.handle(request, context) { reader, engine async throws(APIError) in
                 try await self.teiEmbed(reader, engine)
+            }
+        }
+        router.post("/embed_sparse") { request, context in
+            await self.handle(request, context) { reader, engine async throws(APIError) in
+                try await self.teiEmbedSparse(reader, engine)
             }
         }
         router.post("/tokenize") { request, context in
@@ -200,6 +205,7 @@ public struct EmbeddingServer: Sendable {
     /// normalizes. sentence-transformers' `truncate_dim` does not re-normalize; cosine similarities
     /// are the same either way.
     func openAIEmbeddings(_ reader: RequestReader, _ engine: any EmbeddingEngine) async throws(APIError) -> [UInt8] {
+        try requireDense(engine, route: "/v1/embeddings")
         let encoder = engine.encoder
         let inputs = try reader.inputs("input", maxCount: configuration.maxClientBatchSize)
         let format = try reader.string("encoding_format") ?? "float"
@@ -238,6 +244,7 @@ public struct EmbeddingServer: Sendable {
     /// Normalize, because the library does not expose the pooled vector before that module (TEI
     /// would return it un-normalized).
     func teiEmbed(_ reader: RequestReader, _ engine: any EmbeddingEngine) async throws(APIError) -> [UInt8] {
+        try requireDense(engine, route: "/embed")
         let encoder = engine.encoder
         let inputs = try reader.inputs("inputs", maxCount: configuration.maxClientBatchSize)
         let normalize = try reader.bool("normalize") ?? true

@@ -70,11 +70,19 @@ public final class SparseEncoder: Sendable {
         for (i, input) in inputs.enumerated() {
             do { tokenized.append(try base.tokenize(input, prepared: prepared)) } catch { throw error.at(index: i) }
         }
-        let topK = options.maxActiveDims ?? maxActiveDims
+        return try embed(EmbeddingRequest(inputs: tokenized, prepared: prepared), maxActiveDims: options.maxActiveDims)
+    }
+
+    /// Encodes inputs tokenized by ``base`` (``SentenceEncoder/tokenize(_:prepared:)``, as the
+    /// server does) with `maxActiveDims` or else the model's own top-k.
+    public func embed(_ request: EmbeddingRequest, maxActiveDims k: Int? = nil) throws(SentenceEmbeddingsError) -> SparseEmbeddings {
+        guard request.inputs.allSatisfy({ $0.windows.count == 1 }) else {
+            throw .invalidOptions("chunking long inputs is not supported for sparse vectors; truncate them (the default) or refuse them")
+        }
         let vectors: [SparseVector]
-        do { vectors = try pool(tokenized.map(\.encoding), maxActiveDims: topK) } catch { throw .model(error) }
-        return SparseEmbeddings(vectors: vectors, tokenCounts: tokenized.map(\.tokenCount),
-                                truncatedCount: tokenized.count { $0.truncated })
+        do { vectors = try pool(request.inputs.map(\.encoding), maxActiveDims: k ?? maxActiveDims) } catch { throw .model(error) }
+        return SparseEmbeddings(vectors: vectors, tokenCounts: request.inputs.map(\.tokenCount),
+                                truncatedCount: request.inputs.count { $0.truncated })
     }
 
     /// Forward passes, then per batch the head's logits a chunk of rows at a time, each chunk
