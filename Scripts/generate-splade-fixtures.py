@@ -91,15 +91,6 @@ def build(v, vocab, work, salt):
     return model
 
 
-def rewrite_json(path, fn):
-    with open(path, encoding="utf-8") as f:
-        d = json.load(f)
-    d = fn(d) or d
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(d, f, indent=2, ensure_ascii=False)
-        f.write("\n")
-
-
 def legacy_names(modules):
     for m in modules:
         if m["type"].endswith("Transformer"):
@@ -185,7 +176,7 @@ def generate(verify=False):
                         shutil.rmtree(folder)
                     model.save(folder, create_model_card=False)
                 if v["legacy_module_names"]:
-                    rewrite_json(os.path.join(folder, "modules.json"), legacy_names)
+                    variants.rewrite_json(os.path.join(folder, "modules.json"), legacy_names)
                 for junk in ("README.md",):
                     p = os.path.join(folder, junk)
                     if os.path.exists(p):
