@@ -341,8 +341,10 @@ public struct EmbeddingServer: Sendable {
         out.raw("{\"model_id\":")
         out.string(c.modelID)
         out.raw(",\"model_sha\":null,\"model_dtype\":\"\(c.precision == .int8 ? "int8" : "float32")\",\"model_type\":{\"embedding\":{\"pooling\":")
-        out.string(encoder.pooling.modes.map(\.rawValue).joined(separator: "+"))
-        out.raw("}},\"dimension\":\(encoder.dimension),\"normalized\":\(encoder.normalizes)")
+        // A SPLADE model as TEI describes one: pooling "splade", the vocabulary as dimension.
+        let sparse = batcher.engine?.sparse
+        out.string(sparse != nil ? "splade" : encoder.pooling.modes.map(\.rawValue).joined(separator: "+"))
+        out.raw("}},\"dimension\":\(sparse?.dimension ?? encoder.dimension),\"normalized\":\(sparse == nil && encoder.normalizes)")
         out.raw(",\"max_concurrent_requests\":\(c.maxPendingInputs),\"max_input_length\":\(encoder.maxSequenceLength)")
         out.raw(",\"max_batch_tokens\":\(c.maxBatchTokens),\"max_batch_requests\":null,\"max_client_batch_size\":\(c.maxClientBatchSize)")
         out.raw(",\"auto_truncate\":\(c.autoTruncate),\"prompts\":[")

@@ -35,6 +35,10 @@ import TestSupport
             // One string is one input too.
             let one = try await client.post("/embed_sparse", #"{"inputs": "\#(texts[0])"}"#)
             #expect(((one.json as? [[[String: Any]]])?.first?.count) == golden[0].indices.count)
+            let info = try #require(try await client.execute(uri: "/info", method: .get).json as? [String: Any])
+            #expect(((info["model_type"] as? [String: Any])?["embedding"] as? [String: Any])?["pooling"] as? String == "splade")
+            #expect(info["dimension"] as? Int == 432)
+            #expect(info["normalized"] as? Bool == false)
         }
     }
 
