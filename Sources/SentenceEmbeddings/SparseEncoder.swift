@@ -86,36 +86,60 @@ public final class SparseEncoder: Sendable {
     }
 
     /// Forward passes, then per batch the head's logits a chunk of rows at a time, each chunk
-    /// folded into its sequences' [V] pooled vectors before the next is computed.
+    /// folded into the pooled vectors of the sequences it touches before the next is computed.
+    /// A sequence is written out (and its buffer reused) once its last row is pooled, so the
+    /// working memory is two [C x V] blocks (logits, open sequences), whatever the batch holds.
     func pool(_ encodings: [Encoding], maxActiveDims: Int?) throws(EncoderError) -> [SparseVector] {
         let v = head.vocabSize
         var vectors = [SparseVector](repeating: SparseVector(indices: [], values: [], dimension: v), count: encodings.count)
         try vectors.withUnsafeMutableBufferPointer { (buffer) throws(EncoderError) in
             let out = SharedRows(base: buffer)
             try base.forwardBatches(encodings) { [head, pooling] members, hidden in
-                // [S x V] pooled vectors of this batch's S sequences; the sequences are packed in
-                // order, so a chunk's rows belong to consecutive sequences.
-                var pooled = [Float](repeating: 0, count: members.count * v)
+                // The sequences are packed in order, so those one chunk touches are consecutive, at
+                // most C of them with rows: the k-th sequence with rows pools into slot k mod C.
                 let ranges = hidden.sequenceRanges
-                pooled.withUnsafeMutableBufferPointer { p in
-                    hidden.values.withUnsafeBufferPointer { h in
-                        var k = 0
-                        head.forEachLogitChunk(h, rows: hidden.tokenCount) { first, logits in
-                            let chunk = first..<(first + logits.count / v)
-                            while k < ranges.count, ranges[k].upperBound <= chunk.lowerBound { k += 1 }
-                            var s = k
-                            while s < ranges.count, ranges[s].lowerBound < chunk.upperBound {
-                                let rows = ranges[s].clamped(to: chunk)
-                                let start = (rows.lowerBound - first) * v
-                                pooling.accumulate(UnsafeBufferPointer(rebasing: logits[start..<(start + rows.count * v)]), rows: rows.count,
-                                                   into: UnsafeMutableBufferPointer(rebasing: p[(s * v)..<((s + 1) * v)]))
-                                s += 1
+                let slots = max(1, min(MaskedLMHead.defaultChunkRows, hidden.tokenCount))
+                var ordinal: [Int] = []
+                var withRows = 0
+                for r in ranges { ordinal.append(withRows); if !r.isEmpty { withRows += 1 } }
+                var open = [Float](repeating: 0, count: slots * v)  // [C x V]
+                open.withUnsafeMutableBufferPointer { p in
+                    func slot(_ s: Int) -> UnsafeMutableBufferPointer<Float> {
+                        let k = ordinal[s] % slots
+                        return UnsafeMutableBufferPointer(rebasing: p[(k * v)..<((k + 1) * v)])
+                    }
+                    var next = 0  // the first sequence not yet written out
+                    // Writes out every sequence whose rows all lie before `end`.
+                    func finish(before end: Int) {
+                        while next < ranges.count, ranges[next].upperBound <= end {
+                            let i = members[next]
+                            if ranges[next].isEmpty {
+                                out.base[i] = SparseVector(indices: [], values: [], dimension: v)
+                            } else {
+                                let pooled = slot(next)
+                                out.base[i] = SparseVector(dense: UnsafeBufferPointer(pooled), maxActiveDims: maxActiveDims)
+                                pooled.update(repeating: 0)
                             }
+                            next += 1
                         }
                     }
-                    for (s, i) in members.enumerated() {
-                        out.base[i] = SparseVector(dense: UnsafeBufferPointer(rebasing: p[(s * v)..<((s + 1) * v)]), maxActiveDims: maxActiveDims)
+                    hidden.values.withUnsafeBufferPointer { h in
+                        head.forEachLogitChunk(h, rows: hidden.tokenCount, chunkRows: slots) { first, logits in
+                            let chunk = first..<(first + logits.count / v)
+                            var s = next
+                            while s < ranges.count, ranges[s].lowerBound < chunk.upperBound {
+                                let rows = ranges[s].clamped(to: chunk)
+                                if !rows.isEmpty {
+                                    let start = (rows.lowerBound - first) * v
+                                    pooling.accumulate(UnsafeBufferPointer(rebasing: logits[start..<(start + rows.count * v)]),
+                                                       rows: rows.count, into: slot(s))
+                                }
+                                s += 1
+                            }
+                            finish(before: chunk.upperBound)
+                        }
                     }
+                    finish(before: Int.max)
                 }
             }
         }

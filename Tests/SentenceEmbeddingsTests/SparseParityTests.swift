@@ -66,6 +66,24 @@ import TransformerEncoder
         }
     }
 
+    /// 300 short texts in one forward pass: chunks of 128 rows hold dozens of sequences, and a
+    /// sequence's pooled buffer is reused once it is written out.
+    @Test func manyShortTextsInOneBatch() throws {
+        let folder = SparseFixtures.root.appendingPathComponent("splade_sum_log1p")
+        let rows = try SparseFixtures.goldens("splade_sum_log1p").cases[0].rows.prefix(9)
+        var options = SentenceEncoder.Options()
+        options.threads = 1
+        options.maxBatchTokens = 1 << 20
+        let encoder = try SparseEncoder(contentsOf: folder, options: options)
+        let texts = (0..<300).map { rows[$0 % rows.count].text }
+        let vectors = try encoder.encode(texts)
+        for (i, vector) in vectors.enumerated() {
+            let golden = rows[i % rows.count]
+            #expect(vector.indices == golden.indices, "text \(i)")
+            #expect(zip(vector.values, golden.values).allSatisfy { abs($0 - $1) <= Self.absoluteBound + Self.relativeBound * $1 }, "text \(i)")
+        }
+    }
+
     /// The head in chunks of 1, 3 and 128 rows gives the logits of a naive per-row computation.
     @Test func headChunksMatchNaiveLogits() throws {
         let encoder = try SparseEncoder(contentsOf: SparseFixtures.root.appendingPathComponent("splade_untied_topk"))
