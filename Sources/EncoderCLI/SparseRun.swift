@@ -35,8 +35,11 @@ extension RunCommand {
                 }
                 tokens += result.tokenCounts.reduce(0, +)
                 truncated += result.truncatedCount
-                let lines = Array(result.vectors.map { $0.jsonObject + "\n" }.joined().utf8)
-                if let staged { try staged.write(lines) } else { FileHandle.standardOutput.write(Data(lines)) }
+                // A line per vector: a chunk's text is never held whole (a vector can have thousands of entries).
+                for vector in result.vectors {
+                    let line = Array((vector.jsonObject + "\n").utf8)
+                    if let staged { try staged.write(line) } else { FileHandle.standardOutput.write(Data(line)) }
+                }
                 first += batch.count
             }
             try staged?.commit()
