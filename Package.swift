@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["TestSupport", "Tokenization", "StrictJSON"], resources: [.copy("Goldens")]),
         .testTarget(name: "TransformerEncoderTests", dependencies: ["TestSupport", "TransformerEncoder"], resources: [.copy("Goldens")]),
         .testTarget(name: "SentenceEmbeddingsTests", dependencies: ["TestSupport", "SentenceEmbeddings", "TransformerEncoder", "Tokenization"],
-                    exclude: ["Fixtures", "CrossEncoderFixtures"], resources: [.copy("Goldens")]),
+                    exclude: ["Fixtures", "CrossEncoderFixtures", "SparseFixtures"], resources: [.copy("Goldens")]),
         .testTarget(name: "FileEmbeddingTests", dependencies: ["FileEmbedding", "SentenceEmbeddings", "TestSupport"]),
         .testTarget(name: "EncoderCLITests", dependencies: ["EncoderCLI", "SentenceEmbeddings", "SafeTensors", "TestSupport"]),
         .testTarget(

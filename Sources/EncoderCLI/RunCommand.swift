@@ -184,6 +184,7 @@ struct RunCommand: ReportingCommand {
     }
 
     func execute() throws {
+        if SparseEncoder.describes(folder: model.folder) { return try executeSparse() }
         let loadStart = ContinuousClock.now
         var options = precision.options()
         options.maxBatchTokens = batchTokens

@@ -100,6 +100,7 @@ struct ServeCommand: ReportingCommand {
         }
         let logger = Logger(label: "encoder.serve")
         let configuration = serverConfiguration
+        let isSparse = SparseEncoder.describes(folder: model.folder)
         let server = EmbeddingServer(configuration: configuration, logger: logger, loadModel: {
             var options = SentenceEncoder.Options()
             options.maxBatchTokens = configuration.maxBatchTokens
@@ -109,6 +110,12 @@ struct ServeCommand: ReportingCommand {
                 let reranker = try Reranker(contentsOf: modelURL, options: options)
                 for warning in reranker.warnings { logger.warning("\(warning)") }
                 return .reranking(RerankerEngine(reranker))
+            }
+            // A SPLADE folder answers POST /embed_sparse (the dense routes refuse it).
+            if isSparse {
+                let sparse = try SparseEncoder(contentsOf: modelURL, options: options)
+                for warning in sparse.warnings { logger.warning("\(warning)") }
+                return .embedding(SparseEncoderEngine(sparse))
             }
             let encoder = try SentenceEncoder(contentsOf: modelURL, options: options)
             for warning in encoder.warnings { logger.warning("\(warning)") }

@@ -122,7 +122,7 @@ public final class EmbeddingBatcher: Service, Sendable {
     /// before the task has suspended, Swift's runtime hands a resumed continuation over with
     /// atomics that ThreadSanitizer cannot see, and it then reported the forward pass's output as
     /// raced (CI, 3 reports in one run); the lock is an edge it sees.
-    private func onWorkQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    func onWorkQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         let outcome = NIOLockedValueBox<Result<T, any Error>?>(nil)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             workQueue.async {

@@ -14,10 +14,13 @@ public protocol EmbeddingEngine: Sendable {
     /// The int8/uint8 ranges of the server's calibration set (`encoder serve --calibration`), if
     /// any; without them a request's own embeddings are its calibration.
     var quantizationRanges: QuantizationRanges? { get }
+    /// The SPLADE model behind `POST /embed_sparse`; nil (the default) for a dense model.
+    var sparse: SparseEncoder? { get }
 }
 
 extension EmbeddingEngine {
     public var quantizationRanges: QuantizationRanges? { nil }
+    public var sparse: SparseEncoder? { nil }
 }
 
 /// ``EmbeddingEngine`` over the library's ``SentenceEncoder``: the same vectors `encoder run` writes.
@@ -32,6 +35,24 @@ public struct SentenceEncoderEngine: EmbeddingEngine {
 
     public func embed(_ requests: [EmbeddingRequest]) throws -> [Embeddings] {
         try encoder.embed(requests)
+    }
+}
+
+/// ``EmbeddingEngine`` over a ``SparseEncoder``: `POST /embed_sparse` answers with its vectors, the
+/// dense routes refuse it. ``embed(_:)`` (the batcher's warm-up pass) runs the sparse forward and
+/// returns rows of no dense values.
+public struct SparseEncoderEngine: EmbeddingEngine {
+    public let sparseEncoder: SparseEncoder
+    public var encoder: SentenceEncoder { sparseEncoder.base }
+    public var sparse: SparseEncoder? { sparseEncoder }
+
+    public init(_ sparseEncoder: SparseEncoder) { self.sparseEncoder = sparseEncoder }
+
+    public func embed(_ requests: [EmbeddingRequest]) throws -> [Embeddings] {
+        try requests.map { request in
+            let vectors = try sparseEncoder.embed(request)
+            return Embeddings(dimension: 0, values: [], tokenCounts: vectors.tokenCounts, truncatedCount: vectors.truncatedCount, chunkedCount: 0)
+        }
     }
 }
 

@@ -6,9 +6,9 @@ import RequestDecoding
 import SentenceEmbeddings
 import StrictJSON
 
-/// The HTTP embedding server: OpenAI's `/v1/embeddings`, TEI's `/embed`, `/tokenize`, `/info`,
-/// plus `/v1/models`, `/health` and `/metrics`; for a cross-encoder, TEI's `/rerank` and the
-/// Cohere/Jina `/v1/rerank` instead of the embedding routes (RerankRoutes.swift).
+/// The HTTP embedding server: OpenAI's `/v1/embeddings`, TEI's `/embed`, `/embed_sparse` (a SPLADE
+/// model), `/tokenize`, `/info`, plus `/v1/models`, `/health` and `/metrics`; for a cross-encoder,
+/// TEI's `/rerank` and the Cohere/Jina `/v1/rerank` instead of the embedding routes (RerankRoutes.swift).
 ///
 /// ```swift
 /// let server = EmbeddingServer(configuration: config, logger: logger) {
@@ -74,6 +74,11 @@ public struct EmbeddingServer: Sendable {
         router.post("/embed") { request, context in
             await self.handle(request, context) { reader, served async throws(APIError) in
                 try await self.teiEmbed(reader, try self.embedding(served))
+            }
+        }
+        router.post("/embed_sparse") { request, context in
+            await self.handle(request, context) { reader, served async throws(APIError) in
+                try await self.teiEmbedSparse(reader, try self.embedding(served))
             }
         }
         router.post("/tokenize") { request, context in
@@ -267,6 +272,7 @@ public struct EmbeddingServer: Sendable {
     /// normalizes. sentence-transformers' `truncate_dim` does not re-normalize; cosine similarities
     /// are the same either way.
     func openAIEmbeddings(_ reader: RequestReader, _ engine: any EmbeddingEngine) async throws(APIError) -> [UInt8] {
+        try requireDense(engine, route: "/v1/embeddings")
         let encoder = engine.encoder
         let inputs = try reader.inputs("input", maxCount: configuration.maxClientBatchSize)
         let format = try reader.string("encoding_format") ?? "float"
@@ -310,6 +316,7 @@ public struct EmbeddingServer: Sendable {
     /// Normalize, because the library does not expose the pooled vector before that module (TEI
     /// would return it un-normalized).
     func teiEmbed(_ reader: RequestReader, _ engine: any EmbeddingEngine) async throws(APIError) -> [UInt8] {
+        try requireDense(engine, route: "/embed")
         let encoder = engine.encoder
         let inputs = try reader.inputs("inputs", maxCount: configuration.maxClientBatchSize)
         let normalize = try reader.bool("normalize") ?? true
@@ -411,9 +418,11 @@ public struct EmbeddingServer: Sendable {
         switch served {
         case .embedding(let engine):
             let encoder = engine.encoder
+            // A SPLADE model as TEI describes one: pooling "splade", the vocabulary as dimension.
+            let sparse = engine.sparse
             out.raw("{\"embedding\":{\"pooling\":")
-            out.string(encoder.pooling.modes.map(\.rawValue).joined(separator: "+"))
-            out.raw("}},\"dimension\":\(encoder.dimension),\"normalized\":\(encoder.normalizes)")
+            out.string(sparse != nil ? "splade" : encoder.pooling.modes.map(\.rawValue).joined(separator: "+"))
+            out.raw("}},\"dimension\":\(sparse?.dimension ?? encoder.dimension),\"normalized\":\(sparse == nil && encoder.normalizes)")
             maxInputLength = encoder.maxSequenceLength
             prompts = encoder.sentenceConfig.prompts.keys.sorted()
         case .reranking(let engine):

@@ -75,7 +75,7 @@ struct RowEncoding {
 /// complete, so a run that fails or is killed never leaves a file that looks finished.
 ///
 /// The hidden name is fixed (not per process) so that `--resume` finds it again.
-final class StagedFile {
+public final class StagedFile {
     let destination: URL
     let partial: URL
     private(set) var descriptor: Int32 = -1
@@ -86,7 +86,7 @@ final class StagedFile {
     }
 
     /// Opens the partial file: empty, or (`resumeAt`) cut back to the length a checkpoint recorded.
-    init(destination: URL, resumeAt: Int? = nil) throws {
+    public init(destination: URL, resumeAt: Int? = nil) throws {
         self.destination = destination
         partial = Self.partialURL(for: destination)
         let flags = O_WRONLY | O_CLOEXEC | (resumeAt == nil ? O_CREAT | O_TRUNC : 0)
@@ -112,7 +112,7 @@ final class StagedFile {
 
     deinit { if descriptor >= 0 { close(descriptor) } }
 
-    func write(_ bytes: [UInt8]) throws {
+    public func write(_ bytes: [UInt8]) throws {
         try writeAll(descriptor, bytes, what: partial.path)
         size += bytes.count
     }
@@ -129,7 +129,7 @@ final class StagedFile {
     }
 
     /// Flushes, closes and renames the file into place.
-    func commit() throws {
+    public func commit() throws {
         try sync()
         close(descriptor)
         descriptor = -1
@@ -140,7 +140,7 @@ final class StagedFile {
     }
 
     /// Closes and removes the partial file.
-    func discard() {
+    public func discard() {
         if descriptor >= 0 { close(descriptor); descriptor = -1 }
         unlink(partial.path)
     }

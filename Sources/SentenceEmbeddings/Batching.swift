@@ -98,7 +98,7 @@ final class ScratchPool: @unchecked Sendable {
 }
 
 /// A buffer whose disjoint parts several workers write; the caller guarantees disjointness.
-private struct SharedRows<Element>: @unchecked Sendable {
+struct SharedRows<Element>: @unchecked Sendable {
     let base: UnsafeMutableBufferPointer<Element>
 }
 
@@ -130,6 +130,16 @@ struct ForwardBatches: Sendable {
     /// `reduce` runs on the workers, several batches at once.
     func run(_ encodings: [Encoding], into values: inout [Float],
              reduce: @Sendable (HiddenStates, _ members: [Int], _ values: UnsafeMutableBufferPointer<Float>) -> Void) throws(EncoderError) {
+        try values.withUnsafeMutableBufferPointer { (buffer) throws(EncoderError) in
+            let out = SharedRows(base: buffer)
+            try forEach(encodings) { members, hidden in reduce(hidden, members, out.base) }
+        }
+    }
+
+    /// The forward passes of `encodings`: `each(members, hidden)` runs on the worker that ran the
+    /// batch, `members` being the indices into `encodings` of its sequences in `hidden`'s order;
+    /// workers call it concurrently for different batches, and each encoding is in exactly one batch.
+    func forEach(_ encodings: [Encoding], _ each: @Sendable (_ members: [Int], _ hidden: HiddenStates) -> Void) throws(EncoderError) {
         let plan = BatchPlan.make(lengths: encodings.map(\.ids.count), maxBatchTokens: options.maxBatchTokens,
                                   workers: options.threads)
         let workers = workerCount(for: plan.batches.count)
@@ -137,21 +147,18 @@ struct ForwardBatches: Sendable {
         // share each forward pass instead of idling. Threads = 1 leaves threading to OpenBLAS.
         let threadsPerForward = max(1, options.threads / workers)
         let queue = WorkQueue(count: plan.batches.count)
-        values.withUnsafeMutableBufferPointer { buffer in
-            let out = SharedRows(base: buffer)
-            Self.parallel(workers) { _ in
-                let scratch = scratchPool.take()
-                defer { scratchPool.give(scratch) }
-                while let b = queue.take() {
-                    let members = plan.batches[b]
-                    let inputs = members.map { TokenSequence(ids: encodings[$0].ids, typeIds: encodings[$0].typeIds) }
-                    let hidden: HiddenStates
-                    do throws(EncoderError) { hidden = try model.forward(inputs, scratch: scratch, threads: threadsPerForward) } catch {
-                        queue.fail(error)
-                        return
-                    }
-                    reduce(hidden, members, out.base)
+        Self.parallel(workers) { _ in
+            let scratch = scratchPool.take()
+            defer { scratchPool.give(scratch) }
+            while let b = queue.take() {
+                let members = plan.batches[b]
+                let inputs = members.map { TokenSequence(ids: encodings[$0].ids, typeIds: encodings[$0].typeIds) }
+                let hidden: HiddenStates
+                do throws(EncoderError) { hidden = try model.forward(inputs, scratch: scratch, threads: threadsPerForward) } catch {
+                    queue.fail(error)
+                    return
                 }
+                each(members, hidden)
             }
         }
         if let error = queue.firstError { throw error }

@@ -77,7 +77,13 @@ public final class SentenceEncoder: Sendable {
     public var unusedTensors: [String] { model.unexpectedTensors }
 
     /// Loads a model from its folder or from the `model.safetensors` inside it.
-    public init(contentsOf url: URL, options: Options = Options()) throws(SentenceEmbeddingsError) {
+    public convenience init(contentsOf url: URL, options: Options = Options()) throws(SentenceEmbeddingsError) {
+        try self.init(contentsOf: url, options: options, sparse: false)
+    }
+
+    /// `sparse`: load a SparseEncoder folder (modules.json ending in SpladePooling) for
+    /// ``SparseEncoder``, which owns the head; a dense load refuses one.
+    init(contentsOf url: URL, options: Options, sparse: Bool) throws(SentenceEmbeddingsError) {
         let (folder, weightsURL) = try Self.locate(url)
         self.folder = folder
         self.options = options
@@ -93,6 +99,11 @@ public final class SentenceEncoder: Sendable {
                 "architectures names a *ForSequenceClassification model, a cross-encoder that scores (query, document) pairs and makes no embeddings; load it with Reranker (encoder rerank, or encoder serve's rerank routes)")
         }
         sentenceConfig = try SentenceTransformersConfig.load(folder: folder)
+        if (sentenceConfig.splade != nil) != sparse {
+            throw .invalidConfig(file: folder.appendingPathComponent("modules.json").path, reason: sparse
+                ? "this is a dense sentence-transformers folder (no SpladePooling module); load it with SentenceEncoder"
+                : "this is a sparse SparseEncoder folder (SpladePooling module): load it with SparseEncoder; `encoder run` writes its sparse vectors")
+        }
         do { checkpoint = try SafeTensorsFile(contentsOf: weightsURL) } catch { throw .checkpoint(error) }
         do { model = try EncoderModel(config: encoderConfig, weights: checkpoint, precision: options.precision,
                                      threads: options.threads) } catch {
@@ -109,7 +120,7 @@ public final class SentenceEncoder: Sendable {
             warnings.append("config_sentence_transformers.json truncate_dim \(t) is more than the \(sentenceConfig.outputDimension) values the model produces; embeddings keep all \(sentenceConfig.outputDimension)")
         }
 
-        if sentenceConfig.pooling.tokenDimension != encoderConfig.hiddenSize {
+        if !sparse, sentenceConfig.pooling.tokenDimension != encoderConfig.hiddenSize {
             throw .invalidConfig(
                 file: folder.appendingPathComponent("1_Pooling/config.json").path,
                 reason: "word_embedding_dimension is \(sentenceConfig.pooling.tokenDimension) but config.json's hidden_size is \(encoderConfig.hiddenSize)")

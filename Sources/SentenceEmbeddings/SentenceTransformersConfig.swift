@@ -24,6 +24,13 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
     /// `truncate_dim` of `config_sentence_transformers.json`: keep the first N values of every
     /// embedding, after all modules (Matryoshka models).
     public var truncateDim: Int? = nil
+    /// The SPLADE pooling of a sentence-transformers `SparseEncoder` folder (modules.json: a
+    /// fill-mask Transformer or `MLMTransformer`, then `SpladePooling`); nil for a dense model.
+    /// ``SparseEncoder`` loads such folders, ``SentenceEncoder`` refuses them.
+    public var splade: SpladePooling? = nil
+    /// `max_active_dims` of `config_sentence_transformers.json` (SparseEncoder): keep only the
+    /// largest this many values of every sparse vector.
+    public var maxActiveDims: Int? = nil
 
     /// A module that runs on the pooled sentence embedding.
     public enum OutputModule: Sendable, Equatable {
@@ -54,6 +61,9 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
         guard modules.first?.kind == .transformer else {
             throw .invalidConfig(file: modulesURL.path, reason: "the first module must be sentence_transformers.models.Transformer")
         }
+        if modules.count == 2, modules[1].kind == .spladePooling {
+            return try loadSparse(folder: folder, poolingPath: modules[1].path)
+        }
         guard modules.count >= 2, modules[1].kind == .pooling else {
             throw .invalidConfig(file: modulesURL.path, reason: "the second module must be sentence_transformers.models.Pooling; this runtime produces pooled sentence embeddings only")
         }
@@ -62,7 +72,7 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
         var width = pooling.outputDimension
         for module in modules.dropFirst(2) {
             switch module.kind {
-            case .transformer, .pooling:
+            case .transformer, .pooling, .spladePooling:
                 throw .invalidConfig(file: modulesURL.path, reason: "a second \(module.kind) module (at \"\(module.path)\") is not supported")
             case .normalize:
                 outputModules.append(.normalize)
@@ -80,7 +90,24 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
 
         var config = SentenceTransformersConfig(
             maxSeqLength: nil, doLowerCase: false, pooling: pooling, outputModules: outputModules, prompts: [:], defaultPromptName: nil)
+        try readTransformerAndPrompts(folder: folder, into: &config)
+        return config
+    }
 
+    /// A SparseEncoder folder: the Transformer's files as for a dense model, the SpladePooling
+    /// config, and `max_active_dims`. ``pooling`` is CLS over the hidden state as a placeholder
+    /// that nothing pools with (``SparseEncoder`` pools the head's logits instead).
+    static func loadSparse(folder: URL, poolingPath: String) throws(SentenceEmbeddingsError) -> SentenceTransformersConfig {
+        let splade = try SpladePooling.load(folder.appendingPathComponent(poolingPath).appendingPathComponent("config.json"))
+        var config = SentenceTransformersConfig(
+            maxSeqLength: nil, doLowerCase: false, pooling: Pooling(modes: [.cls], tokenDimension: 1), prompts: [:], defaultPromptName: nil)
+        config.splade = splade
+        try readTransformerAndPrompts(folder: folder, into: &config)
+        return config
+    }
+
+    /// sentence_bert_config.json and config_sentence_transformers.json, the same for dense and sparse folders.
+    private static func readTransformerAndPrompts(folder: URL, into config: inout SentenceTransformersConfig) throws(SentenceEmbeddingsError) {
         if let c = try readObjectIfPresent(folder.appendingPathComponent("sentence_bert_config.json")) {
             try reading { () throws(JSONFieldError) in
                 config.maxSeqLength = try c.optional("max_seq_length")?.int(in: 1...)
@@ -94,18 +121,18 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
                 config.defaultPromptName = try c.optional("default_prompt_name")?.string()
                 // sentence-transformers slices [..., :truncate_dim], so a larger value keeps everything.
                 config.truncateDim = try c.optional("truncate_dim")?.int(in: 1...)
+                config.maxActiveDims = try c.optional("max_active_dims")?.int(in: 1...)
             }
             if let name = config.defaultPromptName, config.prompts[name] == nil {
                 throw .invalidConfig(file: c.file, reason: "default_prompt_name \"\(name)\" is not one of the prompts (\(config.prompts.keys.sorted().joined(separator: ", ")))")
             }
         }
-        return config
     }
 
     // MARK: modules.json
 
     struct Module {
-        enum Kind { case transformer, pooling, dense, normalize }
+        enum Kind { case transformer, pooling, dense, normalize, spladePooling }
         var kind: Kind
         var path: String
     }
@@ -124,7 +151,9 @@ public struct SentenceTransformersConfig: Sendable, Equatable {
             }
             let kind: Module.Kind
             switch type.split(separator: ".").last.map(String.init) ?? type {
-            case "Transformer": kind = .transformer
+            // MLMTransformer: sentence-transformers 5's name for a fill-mask Transformer (SparseEncoder folders).
+            case "Transformer", "MLMTransformer": kind = .transformer
+            case "SpladePooling": kind = .spladePooling
             case "Pooling": kind = .pooling
             case "Normalize": kind = .normalize
             case "Dense": kind = .dense

@@ -78,8 +78,9 @@ struct WeightPath {
         self.prefix = binder.keyPrefix
     }
 
-    /// The checkpoint's top level, outside any task-model prefix (where `classifier.*` of a
-    /// `BertForSequenceClassification` lives beside `bert.*`).
+    /// The checkpoint's top level, whatever its task-model prefix: task heads such as
+    /// `classifier.*` of a `BertForSequenceClassification` or `cls.predictions` sit beside `bert.`,
+    /// not under it.
     init(top binder: WeightBinder) {
         self.binder = binder
         self.prefix = ""

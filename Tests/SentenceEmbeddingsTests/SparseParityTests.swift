@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+import TestSupport
+import TransformerEncoder
+@testable import SentenceEmbeddings
+
+/// SPLADE vectors against sentence-transformers' `SparseEncoder.encode` (SparseFixtures/*/goldens.json).
+@Suite struct SparseParityTests {
+    /// The bound on |ours - golden| / golden for every value of at least ``smallValue`` (the contract).
+    static let relativeBound: Float = 1e-4
+    /// Below this a value is held to ``absoluteBound`` instead: a value is log1p(logit), and a
+    /// float32 logit of a few tens carries ~5e-6 of rounding whatever its pooled value, in
+    /// sentence-transformers itself (the same text alone or in a padded batch moves that much), so
+    /// a value of 3e-4 cannot be known to 1e-4 relative by anyone.
+    static let smallValue: Float = 0.1
+    static let absoluteBound: Float = 1e-5
+
+    @Test(arguments: SparseFixtures.names)
+    func vectorsMatchSentenceTransformers(_ name: String) throws {
+        let goldens = try SparseFixtures.goldens(name)
+        let encoder = try SparseEncoder(contentsOf: SparseFixtures.root.appendingPathComponent(name))
+        #expect(encoder.dimension == goldens.vocab_size)
+        #expect(encoder.maxSequenceLength == goldens.max_seq_length)
+        #expect(encoder.maxActiveDims == goldens.max_active_dims)
+        var worst: Float = 0, worstSmall: Float = 0
+        for golden in goldens.cases {
+            let vectors = try encoder.encode(golden.rows.map(\.text), options: SparseEncodingOptions(maxActiveDims: golden.max_active_dims_option))
+            for (i, row) in golden.rows.enumerated() {
+                let label = "\(name) top-k \(golden.effective_max_active_dims.map(String.init) ?? "none") text \(i) \(row.text.prefix(30).debugDescription)"
+                #expect(encoder.base.tokenize(row.text).ids == row.token_ids, "token ids of \(label)")
+                let ours = vectors[i]
+                #expect(ours.dimension == goldens.vocab_size)
+                #expect(ours.indices == row.indices, "non-zero indices of \(label)")
+                guard ours.indices == row.indices else { continue }
+                for (a, b) in zip(ours.values, row.values) {
+                    if b >= Self.smallValue {
+                        let relative = abs(a - b) / b
+                        worst = max(worst, relative)
+                        #expect(relative <= Self.relativeBound, "value \(a) vs \(b) (relative \(relative)) in \(label)")
+                    } else {
+                        worstSmall = max(worstSmall, abs(a - b))
+                        #expect(abs(a - b) <= Self.absoluteBound, "value \(a) vs \(b) (difference \(abs(a - b))) in \(label)")
+                    }
+                }
+            }
+        }
+        print("SparseParityTests \(name): max relative difference \(worst) (values >= \(Self.smallValue)), max absolute difference \(worstSmall) (smaller values)")
+    }
+
+    /// A text's vector does not depend on the batch it is in, the batch budget or the threads
+    /// (the packed rows of several texts share logit chunks).
+    @Test func batchedEqualsAlone() throws {
+        let folder = SparseFixtures.root.appendingPathComponent("splade_tied_max")
+        let rows = try SparseFixtures.goldens("splade_tied_max").cases[0].rows
+        var options = SentenceEncoder.Options()
+        options.threads = 1
+        options.maxBatchTokens = 4096
+        let together = try SparseEncoder(contentsOf: folder, options: options).encode(rows.map(\.text))
+        options.threads = 2
+        options.maxBatchTokens = 7
+        let apart = try SparseEncoder(contentsOf: folder, options: options)
+        for (i, row) in rows.enumerated() {
+            let alone = try apart.encode([row.text])[0]
+            #expect(alone.indices == together[i].indices, "text \(i)")
+            for (a, b) in zip(alone.values, together[i].values) { #expect(abs(a - b) <= Self.absoluteBound + Self.relativeBound * b, "text \(i)") }
+        }
+    }
+
+    /// 300 short texts in one forward pass: chunks of 128 rows hold dozens of sequences, and a
+    /// sequence's pooled buffer is reused once it is written out.
+    @Test func manyShortTextsInOneBatch() throws {
+        let folder = SparseFixtures.root.appendingPathComponent("splade_sum_log1p")
+        let rows = try SparseFixtures.goldens("splade_sum_log1p").cases[0].rows.prefix(9)
+        var options = SentenceEncoder.Options()
+        options.threads = 1
+        options.maxBatchTokens = 1 << 20
+        let encoder = try SparseEncoder(contentsOf: folder, options: options)
+        let texts = (0..<300).map { rows[$0 % rows.count].text }
+        let vectors = try encoder.encode(texts)
+        for (i, vector) in vectors.enumerated() {
+            let golden = rows[i % rows.count]
+            #expect(vector.indices == golden.indices, "text \(i)")
+            #expect(zip(vector.values, golden.values).allSatisfy { abs($0 - $1) <= Self.absoluteBound + Self.relativeBound * $1 }, "text \(i)")
+        }
+    }
+
+    /// The head in chunks of 1, 3 and 128 rows gives the logits of a naive per-row computation.
+    @Test func headChunksMatchNaiveLogits() throws {
+        let encoder = try SparseEncoder(contentsOf: SparseFixtures.root.appendingPathComponent("splade_untied_topk"))
+        let ids = encoder.base.tokenize("The quick brown fox jumps over the lazy dog.").ids
+        let hidden = try encoder.base.model.forward([TokenSequence(ids: ids)])
+        let v = encoder.head.vocabSize
+        let naive = encoder.head.referenceLogits(hidden.values, rows: hidden.tokenCount)  // [N x V]
+        for chunkRows in [1, 3, 128] {
+            var seen = 0
+            hidden.values.withUnsafeBufferPointer { h in
+                encoder.head.forEachLogitChunk(h, rows: hidden.tokenCount, chunkRows: chunkRows) { first, logits in
+                    #expect(first == seen)
+                    for r in 0..<(logits.count / v) {
+                        let expected = naive[((first + r) * v)..<((first + r + 1) * v)]
+                        #expect(zip(logits[(r * v)..<((r + 1) * v)], expected).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) }, "row \(first + r)")
+                    }
+                    seen += logits.count / v
+                }
+            }
+            #expect(seen == hidden.tokenCount)
+        }
+    }
+
+    @Test func denseLoaderRefusesSparseFolderAndBack() throws {
+        #expect(throws: SentenceEmbeddingsError.self) {
+            try SentenceEncoder(contentsOf: SparseFixtures.root.appendingPathComponent("splade_tied_max"))
+        }
+        #expect(throws: SentenceEmbeddingsError.self) {
+            try SparseEncoder(contentsOf: VariantFixtures.root.appendingPathComponent("pool_max"))
+        }
+        do {
+            _ = try SentenceEncoder(contentsOf: SparseFixtures.root.appendingPathComponent("splade_tied_max"))
+        } catch {
+            #expect("\(error)".contains("SparseEncoder"), "\(error)")
+        }
+        #expect(SparseEncoder.describes(folder: SparseFixtures.root.appendingPathComponent("splade_untied_topk")))
+        #expect(!SparseEncoder.describes(folder: VariantFixtures.root.appendingPathComponent("pool_max")))
+    }
+
+    @Test func topKKeepsLargestAscending() {
+        let dense: [Float] = [0, 3, 0, 1, 5, 1, 2]
+        let v = dense.withUnsafeBufferPointer { SparseVector(dense: $0, maxActiveDims: 3) }
+        #expect(v.indices == [1, 4, 6])
+        #expect(v.values == [3, 5, 2])
+        let all = dense.withUnsafeBufferPointer { SparseVector(dense: $0) }
+        #expect(all.indices == [1, 3, 4, 5, 6])
+        #expect(all.dense == dense)
+    }
+
+    @Test func badOptionsAreRefused() throws {
+        let encoder = try SparseEncoder(contentsOf: SparseFixtures.root.appendingPathComponent("splade_tied_max"))
+        #expect(throws: SentenceEmbeddingsError.self) { try encoder.encode(["a"], options: SparseEncodingOptions(maxActiveDims: 0)) }
+        #expect(throws: SentenceEmbeddingsError.self) { try encoder.encode(["a"], options: SparseEncodingOptions(truncation: .chunk(overlap: 2))) }
+    }
+}
