@@ -53,9 +53,10 @@ struct PackedGemmTests {
         return x
     }
 
-    /// Rows 1 to past two 256-row blocks (every block size of the binary split), K and N odd,
-    /// below and past the 16-wide vector loops, with and without bias, output stride wider than N.
-    @Test(arguments: [(1, 1, 1), (3, 17, 5), (7, 384, 19), (31, 33, 384), (300, 40, 16), (517, 19, 33)])
+    /// Rows 1 to past two 256-row blocks: exact-row primitives (up to 64 rows, alone or after
+    /// 256-row blocks) and the binary split above that (65 = 64 + 1, 200 = 128 + 64 + 8), K and N
+    /// odd, below and past the 16-wide vector loops, with and without bias, output stride wider than N.
+    @Test(arguments: [(1, 1, 1), (3, 17, 5), (7, 384, 19), (31, 33, 384), (65, 24, 20), (200, 17, 9), (300, 40, 16), (517, 19, 33)])
     func equalsTheReferenceBitForBit(n: Int, k: Int, m: Int) throws {
         let x = Self.activations(rows: n, k: k, seed: UInt64(n * 7 + k))
         let w = randomFloats(m * k, in: -0.3...0.3, seed: UInt64(m * 13 + k))
@@ -130,10 +131,10 @@ struct PackedGemmTests {
         #expect(values == [64, -127, 32, 0, 0, 0, 127, 64, -127])
     }
 
-    /// float32 on packed weights: within float rounding of the reference on every row-block size,
+    /// float32 on packed weights: within float rounding of the reference on every kind of row split,
     /// with and without bias, strided, in 1 to 3 column parts on 1 or 2 threads, nothing written
     /// outside its columns.
-    @Test(arguments: [(1, 1, 1), (3, 17, 5), (14, 384, 384), (31, 33, 100), (300, 40, 48), (517, 19, 33)])
+    @Test(arguments: [(1, 1, 1), (3, 17, 5), (14, 384, 384), (31, 33, 100), (64, 20, 7), (200, 21, 40), (300, 40, 48), (517, 19, 33)])
     func float32MatchesTheReference(n: Int, k: Int, m: Int) throws {
         let x = randomFloats(n * k, in: -2...2, seed: UInt64(n + k))
         let w = randomFloats(m * k, in: -0.3...0.3, seed: UInt64(m + 5))

@@ -19,17 +19,18 @@
 
 typedef enum { PACKED_GEMM_F32 = 0, PACKED_GEMM_INT8 = 1 } packed_gemm_kind;
 
-/// The oneDNN matmul primitives of one weight shape [N x K] and output row stride, one per
-/// row-block size (1, 2, 4, ..., packed_gemm_max_block_rows), all reading the same packed
-/// weights. Immutable once created; safe to run from several threads at once, each with its own
-/// packed_gemm_context.
+/// The oneDNN matmul primitives of one weight shape [N x K] and output row stride, all reading the
+/// same packed weights: one per row-block size (1, 2, 4, ..., packed_gemm_max_block_rows), made
+/// at load, and one per row count up to 64, made when first run. Safe to run from several threads
+/// at once, each with its own packed_gemm_context.
 typedef struct packed_gemm_plan packed_gemm_plan;
 
 /// Per-thread state for packed_gemm_run: a oneDNN stream and the scratchpad its kernels need.
 typedef struct packed_gemm_context packed_gemm_context;
 
-/// Rows per oneDNN call: a call of M rows runs as blocks of this many, then the binary digits of
-/// the rest (so every block size has a primitive created at load and none is created at run time).
+/// Rows per oneDNN call: a call of M rows runs as blocks of this many, then as one call of exactly
+/// the rest when it is at most 64 rows (a primitive made on first use), else as its binary digits
+/// down to that.
 size_t packed_gemm_max_block_rows(void);
 
 /// Creates the plan for weights [n x k] writing output rows `ldy` elements apart (>= n), with a
@@ -58,7 +59,7 @@ void packed_gemm_context_destroy(packed_gemm_context *context);
 /// uint8_t and y int32_t (exact) for INT8, whose y may be the memory of a float output that
 /// int8_dequantize then overwrites in place. One thread (the caller's). Returns 0, or -1 when
 /// oneDNN fails (it does not on valid arguments).
-int packed_gemm_run(const packed_gemm_plan *plan, packed_gemm_context *context, size_t m, const void *x,
+int packed_gemm_run(packed_gemm_plan *plan, packed_gemm_context *context, size_t m, const void *x,
                     const void *packed, const float *bias, void *y);
 
 /// Per-row asymmetric quantization to u8: for row r of x [m x k] (row stride ldx), with
