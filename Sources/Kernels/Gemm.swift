@@ -75,6 +75,7 @@ public enum Gemm {
         precondition(n <= Int(Int32.max) && k <= Int(Int32.max), "linear: dimension exceeds Int32")
         for layer in layers { layer.check(inFeatures: k) }
         guard n > 0 else { return }
+        _ = core
         let parts = layers.map { columnRanges($0.outFeatures, threads: team?.size ?? 1) }
         let region = parts.map(\.count).max() ?? 1
         if let team, region > 1 {
@@ -117,6 +118,7 @@ public enum Gemm {
                      "multiply: leading dimension too small")
         precondition(max(m, n, k, lda, ldb, ldc) <= Int(Int32.max), "multiply: dimension exceeds Int32")
         guard m > 0, n > 0 else { return }
+        _ = core
         cblas_sgemm(CblasRowMajor,
                     transposeA ? CblasTrans : CblasNoTrans,
                     transposeB ? CblasTrans : CblasNoTrans,
@@ -125,8 +127,13 @@ public enum Gemm {
                     beta, c, Int32(ldc))
     }
 
+    /// The CPU whose kernels OpenBLAS runs (e.g. "SkylakeX"), after replacing the SSE3 kernels
+    /// OpenBLAS 0.3.21 falls back to on CPU models it does not know (see
+    /// `openblas_use_known_core` in COpenBLAS/shim.h). Evaluated once, before the first GEMM.
+    public static let core: String = String(cString: openblas_use_known_core())
+
     /// The number of threads OpenBLAS uses (OPENBLAS_NUM_THREADS or the core count).
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    public static var threadCount: Int { _ = core; return Int(openblas_get_num_threads()) }
 
     /// Sets the number of OpenBLAS threads for the whole process.
     ///
@@ -135,6 +142,7 @@ public enum Gemm {
     /// its idle threads spin, so its threads and ours must never be combined.
     public static func setThreadCount(_ count: Int) {
         precondition(count >= 1, "setThreadCount: count must be at least 1")
+        _ = core
         openblas_set_num_threads(Int32(count))
     }
 }

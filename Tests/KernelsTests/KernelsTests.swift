@@ -58,6 +58,19 @@ import Testing
         #expect((0..<n).allSatisfy { r in y[(r * ldy + m)..<(r * ldy + ldy)].allSatisfy { $0 == 42 } })
     }
 
+    /// OpenBLAS 0.3.21 runs SSE3 (Prescott) kernels on CPU models it does not know; Gemm replaces
+    /// them by the kernels of what the CPU can do, unless the user chose with OPENBLAS_CORETYPE.
+    @Test func openBLASRunsKernelsOfWhatTheCPUCanDo() {
+        // A core the user chose is OpenBLAS's to honour, whatever it is: nothing to check then.
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil else { return }
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? []
+        let has = { (flag: String) in flags.contains(flag) }
+        if has("avx512f") && has("avx512bw") && has("avx512dq") && has("avx512vl") || has("avx2") && has("fma") {
+            #expect(Gemm.core != "Prescott", "OpenBLAS runs \(Gemm.core)'s kernels on a CPU with \(has("avx512f") ? "AVX-512" : "AVX2")")
+        }
+    }
+
     @Test func columnRangesCoverInOrderOnCacheLineBounds() {
         for m in [1, 15, 16, 17, 31, 32, 33, 100, 384, 1152, 1536] {
             for threads in 1...5 {
