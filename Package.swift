@@ -5,7 +5,7 @@ import PackageDescription
 //   EncoderCLI -> {EncoderServer, FileEmbedding} -> SentenceEmbeddings -> {TransformerEncoder, Tokenization};  FileEmbedding -> CZlib (.gz inputs)
 //   (EncoderServer is the only target importing a server framework: Hummingbird)
 //   EncoderServer -> RequestDecoding -> StrictJSON (request bodies, framework-free so it fuzzes alone)
-//   TransformerEncoder -> {Kernels, SafeTensors, StrictJSON};  Kernels -> {COpenBLAS, CSmallGemm, CPackedGemm (oneDNN)}
+//   TransformerEncoder -> {Kernels, SafeTensors, StrictJSON};  Kernels -> {COpenBLAS, CSmallGemm, CPackedGemm (oneDNN), CElementwise}
 // SafeTensors, Tokenization and StrictJSON are leaves that build and test without BLAS
 // (Tokenization uses swift-collections' HeapModule).
 let package = Package(
@@ -41,7 +41,8 @@ let package = Package(
         // Linear layers on weights packed once at load, f32 and int8, on oneDNN's matmul (Debian's libdnnl-dev, installed by Scripts/bootstrap;
         // oneDNN runs on OpenMP, whose thread count the file sets to one per call).
         .target(name: "CPackedGemm", linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
-        .target(name: "Kernels", dependencies: ["COpenBLAS", "CSmallGemm", "CPackedGemm"]),
+        .target(name: "CElementwise"),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "CSmallGemm", "CPackedGemm", "CElementwise"]),
         .target(name: "SafeTensors", dependencies: ["StrictJSON"]),
         // HeapModule: the merge queue of the BPE model.
         .target(name: "Tokenization", dependencies: ["StrictJSON", .product(name: "HeapModule", package: "swift-collections")]),

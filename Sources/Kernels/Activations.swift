@@ -4,6 +4,7 @@
 //   gelu (erf):  0.5 · x · (1 + erf(x / √2))                         torch.nn.functional.gelu
 //   gelu (tanh): 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))  gelu_new / gelu_pytorch_tanh
 //   relu:        max(x, 0)
+import CElementwise
 
 /// The element-wise nonlinearity applied after the first FFN projection.
 public enum ActivationFunction: Sendable, Equatable {
@@ -15,7 +16,7 @@ public enum ActivationFunction: Sendable, Equatable {
     case relu
 }
 
-/// Fused, vectorized activations.
+/// Fused, vectorized activations (CElementwise's kernels, 16 lanes; see VectorMath).
 public enum Activations {
     /// In place: `x[r, c] = act(x[r, c] + bias[c])` (bias may be nil), x is [rows x cols].
     /// One pass over memory instead of a bias pass followed by an activation pass.
@@ -28,51 +29,11 @@ public enum Activations {
                      "addBiasApply: x holds \(x.count) values, [rows x cols] = [\(rows) x \(cols)]")
         if let bias { precondition(bias.count == cols, "addBiasApply: bias holds \(bias.count), expected \(cols)") }
         guard rows > 0 else { return }
-        switch function {
-        case .geluErf: run(x, rows, cols, bias, geluErf8)
-        case .geluTanh: run(x, rows, cols, bias, geluTanh8)
-        case .relu: run(x, rows, cols, bias, relu8)
+        let kind: ew_activation = switch function {
+        case .geluErf: EW_GELU_ERF
+        case .geluTanh: EW_GELU_TANH
+        case .relu: EW_RELU
         }
-    }
-
-    @inline(__always)
-    static func run(
-        _ x: UnsafeMutableBufferPointer<Float>, _ rows: Int, _ cols: Int,
-        _ bias: UnsafeBufferPointer<Float>?, _ f: (SIMD8<Float>) -> SIMD8<Float>
-    ) {
-        let base = x.baseAddress!
-        let full = cols & ~7
-        let tail = cols - full
-        for r in 0..<rows {
-            let row = base + r * cols
-            var c = 0
-            while c < full {
-                var v = load8(row + c)
-                if let b = bias?.baseAddress { v += load8(b + c) }
-                store8(f(v), row + c)
-                c += 8
-            }
-            if tail > 0 {
-                var v = loadPartial(row + full, tail, fill: 0)
-                if let b = bias?.baseAddress { v += loadPartial(b + full, tail, fill: 0) }
-                storePartial(f(v), row + full, tail)
-            }
-        }
-    }
-
-    @inline(__always)
-    static func geluErf8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        0.5 * x * (1 + VectorMath.erf(x * 0.707_106_781_186_547_5))
-    }
-
-    @inline(__always)
-    static func geluTanh8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let inner = 0.797_884_560_802_865_4 * (x + 0.044_715 * x * x * x)
-        return 0.5 * x * (1 + VectorMath.tanh(inner))
-    }
-
-    @inline(__always)
-    static func relu8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        x.replacing(with: 0, where: x .< 0)
+        ew_bias_activation(kind, x.baseAddress, rows, cols, bias?.baseAddress)
     }
 }

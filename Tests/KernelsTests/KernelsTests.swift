@@ -124,40 +124,64 @@ import Testing
     }
 }
 
-@Suite struct VectorMathTests {
+@Suite(.serialized) struct VectorMathTests {
     static let grid: [Float] = stride(from: Float(-90), through: 90, by: 0.0137).map { $0 } + [0, -0, 1e-7, -1e-7]
 
-    private func lanes(_ xs: [Float], _ f: (SIMD8<Float>) -> SIMD8<Float>) -> [Float] {
-        var out: [Float] = []
-        var i = 0
-        while i < xs.count {
-            var v = SIMD8<Float>(repeating: 0)
-            for l in 0..<8 where i + l < xs.count { v[l] = xs[i + l] }
-            let r = f(v)
-            for l in 0..<8 where i + l < xs.count { out.append(r[l]) }
-            i += 8
+    /// `body` on every target this CPU runs, then back to the widest.
+    private func onEveryTarget(_ body: (String) -> Void) {
+        let targets = VectorMath.targets
+        #expect(targets.first == VectorMath.target, "the kernels run the widest target by default")
+        for target in targets {
+            #expect(VectorMath.use(target: target))
+            body(target)
         }
-        return out
+        VectorMath.use(target: targets[0])
     }
 
     @Test func expWithinFewUlp() {
         let xs = Self.grid.filter { $0 > -87 && $0 < 88 }
-        let got = lanes(xs, VectorMath.exp)
-        let worst = zip(xs, got).map { x, g in abs(g - Foundation.exp(x)) / Foundation.exp(x) }.max()!
-        #expect(worst < 4e-7, "max relative error \(worst)")
-        #expect(lanes([-1000, -Float.infinity, -88], VectorMath.exp) == [0, 0, 0])
+        onEveryTarget { target in
+            let worst = zip(xs, VectorMath.exp(xs)).map { x, g in abs(g - Foundation.exp(x)) / Foundation.exp(x) }.max()!
+            #expect(worst < 4e-7, "\(target): max relative error \(worst)")
+            #expect(VectorMath.exp([-1000, -Float.infinity, -88]) == [0, 0, 0], "\(target)")
+        }
     }
 
     @Test func erfWithinFewUlp() {
-        let got = lanes(Self.grid, VectorMath.erf)
-        let worst = zip(Self.grid, got).map { x, g in abs(g - Foundation.erf(x)) }.max()!
-        #expect(worst < 5e-7, "max absolute error \(worst)")
+        onEveryTarget { target in
+            let worst = zip(Self.grid, VectorMath.erf(Self.grid)).map { x, g in abs(g - Foundation.erf(x)) }.max()!
+            #expect(worst < 5e-7, "\(target): max absolute error \(worst)")
+        }
     }
 
     @Test func tanhAbsoluteError() {
-        let got = lanes(Self.grid, VectorMath.tanh)
-        let worst = zip(Self.grid, got).map { x, g in abs(g - Foundation.tanh(x)) }.max()!
-        #expect(worst < 5e-7, "max absolute error \(worst)")
+        onEveryTarget { target in
+            let worst = zip(Self.grid, VectorMath.tanh(Self.grid)).map { x, g in abs(g - Foundation.tanh(x)) }.max()!
+            #expect(worst < 5e-7, "\(target): max absolute error \(worst)")
+        }
+    }
+
+    /// No multiply-add is fused and every target runs 16 lanes, so a value does not depend on the
+    /// CPU's instruction set: the functions and the fused passes agree bit for bit across targets.
+    @Test func everyTargetGivesTheSameValues() {
+        let x = Self.grid + randomFloats(1000, in: -10...10, seed: 61)
+        let scores = randomFloats(7 * 37, in: -30...30, seed: 62)
+        var results: [String: [[Float]]] = [:]
+        onEveryTarget { target in
+            var softmax = scores
+            softmax.withUnsafeMutableBufferPointer { Softmax.scaledMaskedRows($0.baseAddress!, rows: 7, cols: 37, ld: 37) }
+            var gelu = x
+            gelu.withUnsafeMutableBufferPointer { Activations.addBiasApply(.geluErf, $0, rows: 1, cols: x.count, bias: nil) }
+            var geluTanh = x
+            geluTanh.withUnsafeMutableBufferPointer { Activations.addBiasApply(.geluTanh, $0, rows: 1, cols: x.count, bias: nil) }
+            results[target] = [VectorMath.exp(x), VectorMath.erf(x), VectorMath.tanh(x), softmax, gelu, geluTanh]
+        }
+        let widest = results[VectorMath.targets[0]]!
+        for (target, values) in results {
+            for (a, b) in zip(values, widest) {
+                #expect(a.map(\.bitPattern) == b.map(\.bitPattern), "\(target) differs from \(VectorMath.targets[0])")
+            }
+        }
     }
 }
 

@@ -38,21 +38,4 @@ import Testing
         }
         #expect(y[(n * 3 * m)...].allSatisfy { $0.isNaN })
     }
-
-    @Test func clampAndMaxMatchScalar() {
-        let values = randomFloats(800, in: -200...200, seed: 50) + [-.infinity, .infinity, 0, -0.0, 88.7, -87.3, 4, -4]
-        var i = 0
-        while i + 8 <= values.count {
-            let a = SIMD8<Float>(values[i..<(i + 8)])
-            let reversed: [Float] = values.reversed()
-            let b = SIMD8<Float>(reversed[i..<(i + 8)])
-            let c = VectorMath.clamp(a, -4, 4)
-            let m = VectorMath.max(a, b)
-            for lane in 0..<8 {
-                #expect(c[lane] == Swift.min(Swift.max(a[lane], -4), 4))
-                #expect(m[lane] == Swift.max(a[lane], b[lane]))
-            }
-            i += 8
-        }
-    }
 }
