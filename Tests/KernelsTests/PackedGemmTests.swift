@@ -53,8 +53,8 @@ struct PackedGemmTests {
         return x
     }
 
-    /// Rows 1 to past two 256-row blocks: exact-row primitives (up to 64 rows, alone or after
-    /// 256-row blocks) and the binary split above that (65 = 64 + 1, 200 = 128 + 64 + 8), K and N
+    /// Rows 1 to past two 256-row blocks: exact-row primitives (calls of up to 64 rows) and the
+    /// binary split above that (65 = 64 + 1, 200 = 128 + 64 + 8, 300 = 256 + 32 + 8 + 4), K and N
     /// odd, below and past the 16-wide vector loops, with and without bias, output stride wider than N.
     @Test(arguments: [(1, 1, 1), (3, 17, 5), (7, 384, 19), (31, 33, 384), (65, 24, 20), (200, 17, 9), (300, 40, 16), (517, 19, 33)])
     func equalsTheReferenceBitForBit(n: Int, k: Int, m: Int) throws {

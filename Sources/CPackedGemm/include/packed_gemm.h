@@ -21,16 +21,15 @@ typedef enum { PACKED_GEMM_F32 = 0, PACKED_GEMM_INT8 = 1 } packed_gemm_kind;
 
 /// The oneDNN matmul primitives of one weight shape [N x K] and output row stride, all reading the
 /// same packed weights: one per row-block size (1, 2, 4, ..., packed_gemm_max_block_rows), made
-/// at load, and one per row count up to 64, made when first run. Safe to run from several threads
+/// at load, and one per call size up to 64 rows, made when first run. Safe to run from several threads
 /// at once, each with its own packed_gemm_context.
 typedef struct packed_gemm_plan packed_gemm_plan;
 
 /// Per-thread state for packed_gemm_run: a oneDNN stream and the scratchpad its kernels need.
 typedef struct packed_gemm_context packed_gemm_context;
 
-/// Rows per oneDNN call: a call of M rows runs as blocks of this many, then as one call of exactly
-/// the rest when it is at most 64 rows (a primitive made on first use), else as its binary digits
-/// down to that.
+/// Rows per oneDNN call: a call of M rows runs as one primitive of exactly M rows when M <= 64 (made
+/// on first use), else as blocks of this many and the binary digits of the rest.
 size_t packed_gemm_max_block_rows(void);
 
 /// Creates the plan for weights [n x k] writing output rows `ldy` elements apart (>= n), with a
