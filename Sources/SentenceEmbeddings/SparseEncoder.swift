@@ -10,7 +10,8 @@ import Tokenization
 /// let vectors = try splade.encode(["what is the capital of France?"])  // [SparseVector]
 /// ```
 ///
-/// The vectors have the non-zero indices and values (within 1e-4 relative) of
+/// The vectors have the non-zero indices and values (within 1e-4 relative, 1e-5 absolute below 0.1:
+/// float32's own limit, see Scripts/splade-precision.py) of
 /// `SparseEncoder.encode` for the same folder. Tokenization, truncation, prompts and the
 /// length-sorted batching are the dense encoder's (``SentenceEncoder``); the vocabulary-sized
 /// logits are computed a chunk of token rows at a time and pooled as they come, so no
