@@ -10,10 +10,13 @@ import Foundation
 import Synchronization
 
 /// `size` threads (the caller and `size - 1` helpers) that run the parts of one region at a
-/// time: ``run(_:_:)`` gives part p to thread p % size and returns when all parts are done.
-/// Helpers never wait for each other, so nothing can deadlock whatever the machine's load.
-/// One region at a time: a team must not be used by two callers at once (each forward's
-/// scratch owns its own). The helpers stop when the team is released.
+/// time: ``run(_:_:)`` returns when every part has run exactly once. Parts are claimed, not
+/// assigned: each thread takes the next unclaimed part until none is left, so a helper that the
+/// machine has not scheduled (other processes on the cores) leaves its share to the caller
+/// instead of making it wait. Part-indexed resources (a column block, a scratch slot) are
+/// therefore safe; thread-indexed ones are not. Helpers never wait for each other, so nothing can
+/// deadlock whatever the machine's load. One region at a time: a team must not be used by two
+/// callers at once (each forward's scratch owns its own). The helpers stop when the team is released.
 public final class ThreadTeam: @unchecked Sendable {
     public let size: Int
     private let state: TeamState
@@ -33,37 +36,39 @@ public final class ThreadTeam: @unchecked Sendable {
 
     deinit { state.stop() }
 
-    /// Runs `body(p)` for every p in 0..<parts, part p on thread p % size (part 0 on the
-    /// caller), and returns when all have finished.
+    /// Runs `body(p)` for every p in 0..<parts, each exactly once on one of the team's threads
+    /// (the caller included), and returns when all have finished.
     public func run(_ parts: Int, _ body: (Int) -> Void) {
         guard size > 1, parts > 1 else {
             for p in 0..<parts { body(p) }
             return
         }
         withoutActuallyEscaping(body) { body in
-            state.publish(parts: parts, body)
-            var p = 0
-            while p < parts {
-                body(p)
-                p += size
-            }
-            state.waitForHelpers()
+            let region = state.publish(parts: parts, body)
+            state.runParts(region)
+            state.waitForParts()
         }
     }
 }
 
-/// What the caller and the helpers share. `job` and `parts` are written by the caller before it
-/// bumps `generation` (release) and read by helpers after they see the new generation (acquire).
+/// What the caller and the helpers share. A region is published as one word, `claims`: its number
+/// (bits 40-62), its part count (bits 20-39) and the next unclaimed part (bits 0-19). A claim is a
+/// compare-and-swap of that word, so a helper that wakes late can never take a part of a region it
+/// did not read, nor miscount one. `job` is written before the word is published (release) and read
+/// only after a successful claim (acquire); the caller replaces it only once every part of its
+/// region has reported done, after which no claim of that region can succeed.
 private final class TeamState: @unchecked Sendable {
     let size: Int
+    /// Published regions: helpers wake when it changes.
     let generation = Atomic<Int>(0)
-    /// Helpers that finished their share, counted over the team's life.
-    let finished = Atomic<Int>(0)
+    /// region << 40 | parts << 20 | next unclaimed part.
+    let claims = Atomic<Int>(0)
+    /// Parts of the current region finished.
+    let done = Atomic<Int>(0)
     var job: ((Int) -> Void)?
+    /// The current region's part count (caller-only; helpers read it from `claims`).
     var parts = 0
     var stopping = false
-    /// Finished count the caller waits for (caller-only).
-    var target = 0
     /// Helpers asleep, under `condition`.
     var sleepers = 0
     let condition = NSCondition()
@@ -73,20 +78,46 @@ private final class TeamState: @unchecked Sendable {
     static let helperSpinNanoseconds: UInt64 = 200_000
     /// Spins of a thread waiting for the others before it yields its core between checks.
     static let callerSpins = 20_000
+    /// Region numbers wrap at 23 bits.
+    static let regionMask = 0x7f_ffff
 
     init(size: Int) { self.size = size }
 
-    func publish(parts: Int, _ body: @escaping (Int) -> Void) {
+    /// Publishes a region of `parts` parts; returns its number.
+    func publish(parts: Int, _ body: @escaping (Int) -> Void) -> Int {
+        precondition(parts < 1 << 20, "ThreadTeam: at most 2^20 - 1 parts per region")
         job = body
         self.parts = parts
-        target += size - 1
-        generation.wrappingAdd(1, ordering: .releasing)
+        done.store(0, ordering: .relaxed)
+        let region = (generation.load(ordering: .relaxed) + 1) & Self.regionMask
+        claims.store(region << 40 | parts << 20, ordering: .releasing)
+        generation.store(region, ordering: .releasing)
         wakeSleepers()
+        return region
     }
 
-    func waitForHelpers() {
+    /// Claims and runs parts of `region` until none is left.
+    func runParts(_ region: Int) {
+        while true {
+            var word = claims.load(ordering: .acquiring)
+            var part = -1
+            while word >> 40 == region && word & 0xf_ffff < (word >> 20) & 0xf_ffff {
+                let (exchanged, original) = claims.compareExchange(expected: word, desired: word + 1, ordering: .acquiringAndReleasing)
+                if exchanged {
+                    part = word & 0xf_ffff
+                    break
+                }
+                word = original
+            }
+            guard part >= 0 else { return }
+            job!(part)
+            done.wrappingAdd(1, ordering: .releasing)
+        }
+    }
+
+    func waitForParts() {
         var spins = 0
-        while finished.load(ordering: .acquiring) != target {
+        while done.load(ordering: .acquiring) != parts {
             spins += 1
             if spins > Self.callerSpins { sched_yield() }
         }
@@ -95,7 +126,7 @@ private final class TeamState: @unchecked Sendable {
 
     func stop() {
         stopping = true
-        generation.wrappingAdd(1, ordering: .releasing)
+        generation.store(-1, ordering: .releasing)  // no region has this number
         wakeSleepers()
         for _ in 1..<size { exited.wait() }
     }
@@ -129,21 +160,7 @@ private final class TeamState: @unchecked Sendable {
                 exited.signal()
                 return
             }
-            runShare(index)
-            finished.wrappingAdd(1, ordering: .releasing)
-        }
-    }
-
-    /// A helper's parts of the current region. A function of its own so that the helper's
-    /// reference to the job is gone before it reports: `run` checks that its non-escaping body
-    /// did not escape as soon as the last helper has reported.
-    @inline(never)
-    private func runShare(_ index: Int) {
-        let body = job!
-        var p = index
-        while p < parts {
-            body(p)
-            p += size
+            runParts(seen)
         }
     }
 }
