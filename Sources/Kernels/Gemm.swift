@@ -63,9 +63,9 @@ public enum Gemm {
     }
 
     /// Several linear layers of the same input x [N x K], e.g. Q, K and V, as one parallel
-    /// region: with a `team` of more than one thread, each thread takes its block of output
-    /// columns of every layer (see ``columnRanges(_:threads:)``), so the threads meet once
-    /// instead of once per layer.
+    /// region: with a `team` of more than one thread, part t is block t of the output columns of
+    /// every layer (see ``columnRanges(_:threads:)``), run by whichever thread claims it, so the
+    /// threads meet once instead of once per layer.
     public static func linears(
         _ x: UnsafeBufferPointer<Float>, rows n: Int, inFeatures k: Int,
         _ layers: [LinearLayer], team: ThreadTeam? = nil

@@ -206,9 +206,9 @@ public final class PackedGemmContext: @unchecked Sendable {
 
 public enum PackedGemm {
     /// Several packed linear layers of the same input x [N x K] (e.g. Q, K and V) and the same
-    /// number of column parts P. With a `team`, part p of every layer runs on thread p % T with
-    /// `contexts[p]` (so `contexts` needs P); without, all parts run here with `contexts[0]`.
-    /// int8: each thread quantizes each block of rows once for all its layers.
+    /// number of column parts P. With a `team`, part p of every layer runs on whichever thread
+    /// claims it, with `contexts[p]` (so `contexts` needs P); without, all parts run here with
+    /// `contexts[0]`. int8: each part quantizes each block of rows once for all its layers.
     public static func linears(
         _ x: UnsafeBufferPointer<Float>, rows n: Int, inFeatures k: Int,
         _ layers: [PackedLinearLayer], team: ThreadTeam? = nil, contexts: [PackedGemmContext]
