@@ -27,15 +27,18 @@ public final class EmbeddingBatcher: Service, Sendable {
         case failed(String)
     }
 
-    /// One request's work: texts to embed or pairs to score, whichever the served model does.
+    /// One request's work: texts to embed (dense or, for a SPLADE model, sparse) or pairs to
+    /// score, whichever the served model does.
     enum Work: Sendable {
         case embed(EmbeddingRequest)
+        case embedSparse(SparseRequest)
         case rerank(RerankRequest)
 
         /// Inputs (texts or pairs): what the pending limit counts.
         var count: Int {
             switch self {
             case .embed(let r): r.inputs.count
+            case .embedSparse(let r): r.tokenized.inputs.count
             case .rerank(let r): r.encodings.count
             }
         }
@@ -43,13 +46,25 @@ public final class EmbeddingBatcher: Service, Sendable {
         var tokens: Int {
             switch self {
             case .embed(let r): r.tokenCount
+            case .embedSparse(let r): r.tokenCount
             case .rerank(let r): r.tokenCount
+            }
+        }
+
+        /// Why `served` cannot do this work (a route's own check comes first), or nil when it can.
+        func refusal(_ served: ServedModel?) -> String? {
+            switch (self, served) {
+            case (.embed, .embedding(let e)?): e.sparse == nil ? nil : "the model served is a SPLADE model; use POST /embed_sparse"
+            case (.embedSparse, .embedding(let e)?): e.sparse != nil ? nil : "the model served produces dense vectors; POST /embed_sparse needs a SPLADE model"
+            case (.rerank, .reranking?): nil
+            default: "the model served is \(served?.kind ?? "not loaded"); this route needs the other kind"
             }
         }
     }
 
     enum Output: Sendable {
         case embeddings(Embeddings)
+        case sparse(SparseEmbeddings)
         case scores(PairScores)
     }
 
@@ -122,7 +137,7 @@ public final class EmbeddingBatcher: Service, Sendable {
     /// before the task has suspended, Swift's runtime hands a resumed continuation over with
     /// atomics that ThreadSanitizer cannot see, and it then reported the forward pass's output as
     /// raced (CI, 3 reports in one run); the lock is an edge it sees.
-    func onWorkQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    private func onWorkQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         let outcome = NIOLockedValueBox<Result<T, any Error>?>(nil)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             workQueue.async {
@@ -144,13 +159,17 @@ public final class EmbeddingBatcher: Service, Sendable {
         let engine: ServedModel
         do {
             engine = try await onWorkQueue(load)
-            // One real forward pass before /health says 200: the first pass allocates and faults in the weights.
+            // One real forward pass before /health says 200: the first pass allocates and faults in
+            // the weights (and, for a SPLADE model, the MLM head's vocabulary-sized decoder).
             let warm = try await onWorkQueue { () throws -> [Float] in
                 switch engine {
                 case .embedding(let engine):
                     let prepared = try engine.encoder.prepare(EncodingOptions())
-                    return try engine.embed([EmbeddingRequest(inputs: [try engine.encoder.tokenize(.text("warm up"), prepared: prepared)], prepared: prepared)])
-                        .flatMap(\.values)
+                    let request = EmbeddingRequest(inputs: [try engine.encoder.tokenize(.text("warm up"), prepared: prepared)], prepared: prepared)
+                    if engine.sparse != nil {
+                        return try engine.embedSparse([SparseRequest(request)]).flatMap { $0.vectors.flatMap(\.values) }
+                    }
+                    return try engine.embed([request]).flatMap(\.values)
                 case .reranking(let engine):
                     let pair = try engine.reranker.tokenize(RerankPair(query: "warm", document: "up"))
                     return try engine.rerank([RerankRequest(encodings: [pair], activation: engine.reranker.activation)]).flatMap(\.values)
@@ -240,6 +259,9 @@ public final class EmbeddingBatcher: Service, Sendable {
             // submit() admits only the work the served model does, so every job is of that kind.
             result = .success(try await onWorkQueue { () throws -> [Output] in
                 switch engine {
+                case .embedding(let engine) where engine.sparse != nil:
+                    let requests = work.compactMap { if case .embedSparse(let r) = $0 { r } else { nil } }
+                    return try engine.embedSparse(requests).map(Output.sparse)
                 case .embedding(let engine):
                     let requests = work.compactMap { if case .embed(let r) = $0 { r } else { nil } }
                     return try engine.embed(requests).map(Output.embeddings)
@@ -279,6 +301,13 @@ public final class EmbeddingBatcher: Service, Sendable {
         return embeddings
     }
 
+    /// Queues a SPLADE `request` for the next batch and returns its sparse vectors (element `i` for
+    /// input `i`), with the same limits and errors as dense embeddings.
+    public func submit(_ request: SparseRequest) async throws(APIError) -> SparseEmbeddings {
+        guard case .sparse(let vectors) = try await submit(.embedSparse(request)) else { throw .server("submit: not sparse vectors") }
+        return vectors
+    }
+
     /// Queues `request`'s pairs for the next batch and returns their scores (row `i` for pair
     /// `i`), with the same limits and errors as embeddings.
     public func submit(_ request: RerankRequest) async throws(APIError) -> PairScores {
@@ -293,10 +322,7 @@ public final class EmbeddingBatcher: Service, Sendable {
             let job = Job(work: work, tokens: work.tokens, outcome: outcome, continuation: continuation)
             let admitted: Result<Int, APIError> = state.withLockedValue { s in
                 guard s.phase == .ready else { return .failure(.unavailable("the model is loading")) }
-                switch (work, s.served) {
-                case (.embed, .embedding?), (.rerank, .reranking?): break
-                default: return .failure(.invalidRequest("the model served is \(s.served?.kind ?? "not loaded"); this route needs the other kind"))
-                }
+                if let refusal = work.refusal(s.served) { return .failure(.invalidRequest(refusal)) }
                 guard !s.stopping else { return .failure(.unavailable("the server is shutting down")) }
                 guard s.pendingInputs + count <= maxPendingInputs else {
                     return .failure(.overloaded(pending: s.pendingInputs, limit: maxPendingInputs))

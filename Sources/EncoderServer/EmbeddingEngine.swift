@@ -16,11 +16,31 @@ public protocol EmbeddingEngine: Sendable {
     var quantizationRanges: QuantizationRanges? { get }
     /// The SPLADE model behind `POST /embed_sparse`; nil (the default) for a dense model.
     var sparse: SparseEncoder? { get }
+    /// Encodes SPLADE requests merged by the batcher, each with its own prompt, truncation and
+    /// top-k; result `k` belongs to `requests[k]`. Blocking: call off the event loop. The default
+    /// runs ``sparse``'s merged call, and throws for a dense model.
+    func embedSparse(_ requests: [SparseRequest]) throws -> [SparseEmbeddings]
 }
 
 extension EmbeddingEngine {
     public var quantizationRanges: QuantizationRanges? { nil }
     public var sparse: SparseEncoder? { nil }
+
+    public func embedSparse(_ requests: [SparseRequest]) throws -> [SparseEmbeddings] {
+        guard let sparse else { throw EngineError.wrongKind("this model produces dense vectors; sparse vectors need a SPLADE model") }
+        return try sparse.embed(requests)
+    }
+}
+
+/// An engine asked for what its model does not produce (the routes refuse such requests first).
+enum EngineError: Error, CustomStringConvertible {
+    case wrongKind(String)
+
+    var description: String {
+        switch self {
+        case .wrongKind(let message): message
+        }
+    }
 }
 
 /// ``EmbeddingEngine`` over the library's ``SentenceEncoder``: the same vectors `encoder run` writes.
@@ -38,9 +58,9 @@ public struct SentenceEncoderEngine: EmbeddingEngine {
     }
 }
 
-/// ``EmbeddingEngine`` over a ``SparseEncoder``: `POST /embed_sparse` answers with its vectors, the
-/// dense routes refuse it. ``embed(_:)`` (the batcher's warm-up pass) runs the sparse forward and
-/// returns rows of no dense values.
+/// ``EmbeddingEngine`` over a ``SparseEncoder``: `POST /embed_sparse` answers with its vectors
+/// (``embedSparse(_:)``, the requests the batcher merged in one set of forward passes), the dense
+/// routes refuse it.
 public struct SparseEncoderEngine: EmbeddingEngine {
     public let sparseEncoder: SparseEncoder
     public var encoder: SentenceEncoder { sparseEncoder.base }
@@ -48,11 +68,13 @@ public struct SparseEncoderEngine: EmbeddingEngine {
 
     public init(_ sparseEncoder: SparseEncoder) { self.sparseEncoder = sparseEncoder }
 
+    public func embedSparse(_ requests: [SparseRequest]) throws -> [SparseEmbeddings] {
+        try sparseEncoder.embed(requests)
+    }
+
+    /// Dense vectors a SPLADE model does not have: the dense routes answer 422 before asking.
     public func embed(_ requests: [EmbeddingRequest]) throws -> [Embeddings] {
-        try requests.map { request in
-            let vectors = try sparseEncoder.embed(request)
-            return Embeddings(dimension: 0, values: [], tokenCounts: vectors.tokenCounts, truncatedCount: vectors.truncatedCount, chunkedCount: 0)
-        }
+        throw EngineError.wrongKind("this model produces sparse vectors (SPLADE); use POST /embed_sparse")
     }
 }
 

@@ -6,10 +6,11 @@ extension EmbeddingServer {
     /// TEI `POST /embed_sparse`: `inputs`, `truncate` (default --auto-truncate), `truncation_direction`
     /// ("right" only), `prompt_name`; the answer is, per input, its non-zero entries as
     /// `{"index": vocabulary id, "value": weight}` in ascending index order. The model's own
-    /// `max_active_dims` applies. Runs on the forward-pass queue, one request at a time (not merged
-    /// with other requests as the dense routes are).
+    /// `max_active_dims` applies. Goes through the batcher as the dense routes do: merged with
+    /// concurrent requests into shared forward passes, under the same token budget, pending limit
+    /// (429), readiness (503) and metrics.
     func teiEmbedSparse(_ reader: RequestReader, _ engine: any EmbeddingEngine) async throws(APIError) -> [UInt8] {
-        guard let sparse = engine.sparse else {
+        guard engine.sparse != nil else {
             throw .validation("this model produces dense vectors: POST /embed_sparse needs a SPLADE model (a SparseEncoder folder with SpladePooling); use /embed")
         }
         let inputs = try reader.inputs("inputs", maxCount: configuration.maxClientBatchSize)
@@ -19,10 +20,7 @@ extension EmbeddingServer {
         }
         let options = EncodingOptions(promptName: try reader.string("prompt_name"), truncation: truncate ? .truncate : .error)
         let request = try libraryRequest(inputs, field: "inputs", options: options, encoder: engine.encoder)
-        let result: SparseEmbeddings
-        do { result = try await batcher.onWorkQueue { try sparse.embed(request) } } catch {
-            throw .server("\(error)")
-        }
+        let result = try await batcher.submit(SparseRequest(request))
         metrics.inputsReceived.increment(by: Int64(result.vectors.count))
         if let i = result.vectors.firstIndex(where: { !$0.values.allSatisfy(\.isFinite) }) {
             throw .server("the model produced non-finite values for input \(i); the vector is not returned")

@@ -64,7 +64,6 @@ public final class SparseEncoder: Sendable {
         if case .chunk = options.truncation {
             throw .invalidOptions("chunking long inputs is not supported for sparse vectors; truncate them (the default) or refuse them")
         }
-        if let k = options.maxActiveDims, k < 1 { throw .invalidOptions("max_active_dims must be a positive integer, got \(k)") }
         let prepared = try base.prepare(EncodingOptions(promptName: options.promptName, prompt: options.prompt, truncation: options.truncation))
         var tokenized: [TokenizedInput] = []
         tokenized.reserveCapacity(inputs.count)
@@ -77,20 +76,44 @@ public final class SparseEncoder: Sendable {
     /// Encodes inputs tokenized by ``base`` (``SentenceEncoder/tokenize(_:prepared:)``, as the
     /// server does) with `maxActiveDims` or else the model's own top-k.
     public func embed(_ request: EmbeddingRequest, maxActiveDims k: Int? = nil) throws(SentenceEmbeddingsError) -> SparseEmbeddings {
-        guard request.inputs.allSatisfy({ $0.windows.count == 1 }) else {
-            throw .invalidOptions("chunking long inputs is not supported for sparse vectors; truncate them (the default) or refuse them")
+        try embed([SparseRequest(request, maxActiveDims: k)])[0]
+    }
+
+    /// Several requests, each with its own prompt, truncation and top-k, in one set of forward
+    /// passes (the server's dynamic batching): result `k` belongs to `requests[k]`. It equals,
+    /// bit for bit, the vectors of all the requests' inputs encoded in one call, each then cut to
+    /// its own request's top-k; against a request encoded alone it differs only by float32
+    /// rounding, as any other batch does (a batch of another size can take another GEMM kernel).
+    public func embed(_ requests: [SparseRequest]) throws(SentenceEmbeddingsError) -> [SparseEmbeddings] {
+        var encodings: [Encoding] = []
+        var topK: [Int?] = []
+        for request in requests {
+            if let k = request.maxActiveDims, k < 1 { throw .invalidOptions("max_active_dims must be a positive integer, got \(k)") }
+            let inputs = request.tokenized.inputs
+            guard inputs.allSatisfy({ $0.windows.count == 1 }) else {
+                throw .invalidOptions("chunking long inputs is not supported for sparse vectors; truncate them (the default) or refuse them")
+            }
+            encodings += inputs.map(\.encoding)
+            topK += repeatElement(request.maxActiveDims ?? maxActiveDims, count: inputs.count)
         }
         let vectors: [SparseVector]
-        do { vectors = try pool(request.inputs.map(\.encoding), maxActiveDims: k ?? maxActiveDims) } catch { throw .model(error) }
-        return SparseEmbeddings(vectors: vectors, tokenCounts: request.inputs.map(\.tokenCount),
-                                truncatedCount: request.inputs.count { $0.truncated })
+        do { vectors = try pool(encodings, maxActiveDims: topK) } catch { throw .model(error) }
+        var first = 0
+        return requests.map { request in
+            let inputs = request.tokenized.inputs
+            defer { first += inputs.count }
+            return SparseEmbeddings(vectors: Array(vectors[first..<(first + inputs.count)]), tokenCounts: inputs.map(\.tokenCount),
+                                    truncatedCount: inputs.count { $0.truncated })
+        }
     }
 
     /// Forward passes, then per batch the head's logits a chunk of rows at a time, each chunk
     /// folded into the pooled vectors of the sequences it touches before the next is computed.
     /// A sequence is written out (and its buffer reused) once its last row is pooled, so the
     /// working memory is two [C x V] blocks (logits, open sequences), whatever the batch holds.
-    func pool(_ encodings: [Encoding], maxActiveDims: Int?) throws(EncoderError) -> [SparseVector] {
+    /// Vector `i` keeps its largest `maxActiveDims[i]` values (all of them for nil).
+    func pool(_ encodings: [Encoding], maxActiveDims: [Int?]) throws(EncoderError) -> [SparseVector] {
+        precondition(maxActiveDims.count == encodings.count, "pool: \(maxActiveDims.count) top-k for \(encodings.count) sequences")
         let v = head.vocabSize
         var vectors = [SparseVector](repeating: SparseVector(indices: [], values: [], dimension: v), count: encodings.count)
         try vectors.withUnsafeMutableBufferPointer { (buffer) throws(EncoderError) in
@@ -118,7 +141,7 @@ public final class SparseEncoder: Sendable {
                                 out.base[i] = SparseVector(indices: [], values: [], dimension: v)
                             } else {
                                 let pooled = slot(next)
-                                out.base[i] = SparseVector(dense: UnsafeBufferPointer(pooled), maxActiveDims: maxActiveDims)
+                                out.base[i] = SparseVector(dense: UnsafeBufferPointer(pooled), maxActiveDims: maxActiveDims[i])
                                 pooled.update(repeating: 0)
                             }
                             next += 1
@@ -167,6 +190,23 @@ public struct SparseEncodingOptions: Sendable, Equatable {
         self.maxActiveDims = maxActiveDims
         self.truncation = truncation
     }
+}
+
+/// Inputs tokenized by ``SparseEncoder/base`` under one prompt and truncation, with the top-k
+/// their vectors are cut to: one request of ``SparseEncoder/embed(_:)-([SparseRequest])``.
+public struct SparseRequest: Sendable {
+    /// The inputs, as ``SentenceEncoder/tokenize(_:prepared:)`` gives them.
+    public let tokenized: EmbeddingRequest
+    /// `max_active_dims`: keep each vector's largest this many values; nil uses the model's own.
+    public let maxActiveDims: Int?
+
+    public init(_ tokenized: EmbeddingRequest, maxActiveDims: Int? = nil) {
+        self.tokenized = tokenized
+        self.maxActiveDims = maxActiveDims
+    }
+
+    /// The tokens the forward passes run for this request.
+    public var tokenCount: Int { tokenized.tokenCount }
 }
 
 /// Sparse vectors of several inputs, with token counts for reporting.

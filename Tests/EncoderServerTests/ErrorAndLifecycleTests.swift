@@ -228,10 +228,18 @@ import FoundationNetworking
 }
 
 extension TestEngine {
-    func pendingInputsSeen(_ server: EmbeddingServer) -> Int {
-        let text = String(decoding: server.metrics.exposition(), as: UTF8.self)
-        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("encoder_queue_depth_inputs ") }) else { return 0 }
-        return Int(Double(line.split(separator: " ").last ?? "") ?? 0)
+    func pendingInputsSeen(_ server: EmbeddingServer) -> Int { server.pendingInputsSeen }
+}
+
+extension EmbeddingServer {
+    /// The queue-depth gauge of /metrics: inputs queued or in the forward pass.
+    var pendingInputsSeen: Int { Int(metric("encoder_queue_depth_inputs") ?? 0) }
+
+    /// The value of the un-labelled series `name` in the /metrics exposition, if it is there.
+    func metric(_ name: String) -> Double? {
+        let text = String(decoding: metrics.exposition(), as: UTF8.self)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + " ") }) else { return nil }
+        return Double(line.split(separator: " ").last ?? "")
     }
 }
 
@@ -260,12 +268,18 @@ final class FlakyEngine: EmbeddingEngine, @unchecked Sendable {
 
 /// One HTTP/1.1 POST over loopback with URLSession; returns the status.
 func httpPost(port: Int, path: String, json: String) async throws -> Int {
+    try await httpExchange(port: port, path: path, json: json).status
+}
+
+/// One HTTP/1.1 POST over loopback with `session` (by default the shared one, which opens at most
+/// a few connections to one host at a time); returns the status and the body.
+func httpExchange(port: Int, path: String, json: String, session: URLSession = .shared) async throws -> (status: Int, body: String) {
     var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
     request.httpMethod = "POST"
     request.setValue("application/json", forHTTPHeaderField: "Content-Type")
     request.httpBody = Data(json.utf8)
-    let (_, response) = try await URLSession.shared.data(for: request)
-    return (response as? HTTPURLResponse)?.statusCode ?? -1
+    let (data, response) = try await session.data(for: request)
+    return ((response as? HTTPURLResponse)?.statusCode ?? -1, String(decoding: data, as: UTF8.self))
 }
 
 @Suite struct BatchBudgetAndConfigurationTests {

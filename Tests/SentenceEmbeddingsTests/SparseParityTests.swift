@@ -80,6 +80,60 @@ import TransformerEncoder
         }
     }
 
+    /// Requests merged into one call (the server's batching), each with its own prompt,
+    /// truncation and top-k: each result is, bit for bit, its inputs' vectors from one call over
+    /// every request's inputs cut to that request's own top-k, and the request encoded alone gives
+    /// the same vectors up to float32 rounding (alone its batches have other sizes, and a GEMM
+    /// of at most 32 rows runs on another kernel, so alone is not bit for bit the same).
+    @Test func mergedRequestsKeepTheirOwnTopK() throws {
+        let name = "splade_untied_topk"  // the model's own max_active_dims is 6
+        let encoder = try SparseEncoder(contentsOf: SparseFixtures.root.appendingPathComponent(name))
+        #expect(encoder.maxActiveDims == 6)
+        let texts = try SparseFixtures.goldens(name).cases[0].rows.map(\.text)
+        let specs: [(range: Range<Int>, options: EncodingOptions, topK: Int?)] = [
+            (0..<4, EncodingOptions(), 2),
+            (4..<9, EncodingOptions(), nil),  // the model's 6
+            (9..<11, EncodingOptions(prompt: "query: "), 40),
+            (11..<14, EncodingOptions(truncation: .error), 1),
+            (14..<15, EncodingOptions(), 3),  // 96 tokens, cut at the model's length
+        ]
+        let requests = try specs.map { spec in
+            let prepared = try encoder.base.prepare(spec.options)
+            let inputs = try texts[spec.range].map { try encoder.base.tokenize(.text($0), prepared: prepared) }
+            return SparseRequest(EmbeddingRequest(inputs: inputs, prepared: prepared), maxActiveDims: spec.topK)
+        }
+        let merged = try encoder.embed(requests)
+        #expect(merged.count == requests.count)
+        // Every input in one call, nothing cut: the vectors the top-k are taken from.
+        let encodings = requests.flatMap { $0.tokenized.inputs.map(\.encoding) }
+        let full = try encoder.pool(encodings, maxActiveDims: Array(repeating: nil, count: encodings.count))
+        var first = 0
+        var bitForBitAlone = 0
+        for (k, request) in requests.enumerated() {
+            let n = request.tokenized.inputs.count
+            let k6 = request.maxActiveDims ?? 6
+            #expect(merged[k].vectors.count == n)
+            #expect(merged[k].tokenCounts == request.tokenized.inputs.map(\.tokenCount))
+            for (j, vector) in merged[k].vectors.enumerated() {
+                let expected = full[first + j].dense.withUnsafeBufferPointer { SparseVector(dense: $0, maxActiveDims: k6) }
+                #expect(vector == expected, "request \(k) input \(j): bit for bit")
+                #expect(vector.indices.count == min(k6, full[first + j].indices.count), "request \(k) input \(j): top-k \(k6)")
+            }
+            let alone = try encoder.embed(request.tokenized, maxActiveDims: request.maxActiveDims)
+            for (j, (a, m)) in zip(alone.vectors, merged[k].vectors).enumerated() {
+                if a == m { bitForBitAlone += 1 }
+                #expect(a.indices == m.indices, "request \(k) input \(j) alone")
+                #expect(zip(a.values, m.values).allSatisfy { abs($0 - $1) <= Self.absoluteBound + Self.relativeBound * $1 }, "request \(k) input \(j) alone")
+            }
+            first += n
+        }
+        // Top-k 40 keeps more than the model's 6: the request's own value was used.
+        #expect(merged[2].vectors.allSatisfy { $0.indices.count > 6 })
+        print("SparseParityTests merged: \(bitForBitAlone) of \(texts.count) vectors bit for bit equal to their request alone")
+        // A bad top-k in any request refuses the call.
+        #expect(throws: SentenceEmbeddingsError.self) { try encoder.embed(requests + [SparseRequest(requests[0].tokenized, maxActiveDims: 0)]) }
+    }
+
     /// 300 short texts in one forward pass: chunks of 128 rows hold dozens of sequences, and a
     /// sequence's pooled buffer is reused once it is written out.
     @Test func manyShortTextsInOneBatch() throws {
