@@ -15,9 +15,7 @@ extension EmbeddingServer {
         }
         let inputs = try reader.inputs("inputs", maxCount: configuration.maxClientBatchSize)
         let truncate = try reader.bool("truncate") ?? configuration.autoTruncate
-        if let direction = try reader.string("truncation_direction"), direction.lowercased() != "right" {
-            throw .validation("`truncation_direction` \(JSONWriter.quoted(direction)) is not supported; only \"right\" (sentence-transformers' truncation) is")
-        }
+        try checkTruncationDirection(reader)
         let options = EncodingOptions(promptName: try reader.string("prompt_name"), truncation: truncate ? .truncate : .error)
         let request = try libraryRequest(inputs, field: "inputs", options: options, encoder: engine.encoder)
         let result = try await batcher.submit(SparseRequest(request))

@@ -276,8 +276,9 @@ public final class SentenceEncoder: Sendable {
     }
 
     /// Embeds several requests, each under its own options, in one set of forward passes (the
-    /// server's dynamic batching): result `k` belongs to `requests[k]` and is the same, bit for
-    /// bit, as embedding that request alone.
+    /// server's dynamic batching): result `k` belongs to `requests[k]` and is the same as
+    /// embedding that request alone up to float rounding (a batch's row count chooses the GEMM
+    /// kernel, so the last bits can differ; every option of the request is its own).
     ///
     /// Forward passes over groups of similar length, pooling each sequence's rows (leaving out a
     /// text's prompt tokens when they are not pooled), the output modules, then per input the
