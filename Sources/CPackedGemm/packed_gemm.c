@@ -318,10 +318,17 @@ static void dequantize_row_scalar(size_t n, void *y, float scale, int32_t zero, 
 #include <immintrin.h>
 #define AVX512 __attribute__((target("avx512f")))
 
+/// Whether the CPU has AVX-512F, asked once. Threads may race to ask first: the answer is read and
+/// written atomically (every one stores the same), which ThreadSanitizer can see.
 static int has_avx512(void) {
     static int known = -1;
-    if (known < 0) { __builtin_cpu_init(); known = __builtin_cpu_supports("avx512f"); }
-    return known;
+    int answer = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (answer < 0) {
+        __builtin_cpu_init();
+        answer = __builtin_cpu_supports("avx512f") ? 1 : 0;
+        __atomic_store_n(&known, answer, __ATOMIC_RELAXED);
+    }
+    return answer;
 }
 
 AVX512 static void min_max_avx512(size_t k, const float *x, float *lo, float *hi) {
