@@ -67,15 +67,31 @@ extension FloatTensor {
     /// Whether the values are read in place from a memory-mapped file.
     public var isMemoryMapped: Bool { (storage as? FileBytes)?.kind == .mapped }
 
+    /// Copies `values[range]` to `destination`. Read in place from a mapped file, they are read
+    /// from the file instead of through the mapping, so no page of the tensor becomes resident:
+    /// for gathering rows of a large table (embeddings) a few at a time. Same values as
+    /// `values[range]` in every case.
+    public func copyValues(_ range: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= values.count, "FloatTensor.copyValues: \(range) outside 0..<\(values.count)")
+        guard !range.isEmpty else { return }
+        let source = values.baseAddress! + range.lowerBound
+        let bytes = range.count * MemoryLayout<Float>.stride
+        if let file = storage as? FileBytes {
+            file.copy(from: UnsafeRawPointer(source), byteCount: bytes, into: UnsafeMutableRawPointer(destination))
+        } else {
+            destination.update(from: source, count: range.count)
+        }
+    }
+
     /// Drops this process's mapping of the whole pages that lie inside the tensor, when the
     /// tensor is read in place from a memory-mapped file; otherwise does nothing. The pages stay
     /// in the page cache and the next read maps them again (a minor fault), with the same
     /// values: the mapping is private and read-only, so nothing can be lost.
     ///
-    /// Why: Linux maps up to 16 neighbouring pages on every read fault of a file mapping
-    /// ("fault-around"), so gathering a few thousand rows of a 45 MiB embedding table makes
-    /// most of it resident. Releasing the table after each gather keeps the resident set
-    /// to the rows in use; `MADV_RANDOM` does not stop fault-around.
+    /// Why: pages read once (weights packed at load) otherwise stay resident as long as the
+    /// mapping, and Linux maps up to 16 neighbouring pages on every read fault of a file mapping
+    /// ("fault-around"; `MADV_RANDOM` does not stop it). To read a few values of a large tensor
+    /// without mapping any page, use ``copyValues(_:into:)``.
     public func releaseResidentPages() {
         guard isMemoryMapped, let base = values.baseAddress, values.count > 0 else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
