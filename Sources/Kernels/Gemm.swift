@@ -66,9 +66,14 @@ public enum Gemm {
     /// region: with a `team` of more than one thread, part t is block t of the output columns of
     /// every layer (see ``columnRanges(_:threads:)``), run by whichever thread claims it, so the
     /// threads meet once instead of once per layer.
+    ///
+    /// `then(t, columns)`, when given, runs right after part t's products on the thread that ran
+    /// them, `columns` being part t's output columns of the first layer: work on those columns
+    /// alone (attention for the heads of Q, K and V in them, an activation) joins the region
+    /// instead of running after it. Without a team it runs once, with every column.
     public static func linears(
         _ x: UnsafeBufferPointer<Float>, rows n: Int, inFeatures k: Int,
-        _ layers: [LinearLayer], team: ThreadTeam? = nil
+        _ layers: [LinearLayer], team: ThreadTeam? = nil, then: ((_ part: Int, _ columns: Range<Int>) -> Void)? = nil
     ) {
         precondition(n >= 0 && k > 0, "linear: bad dimensions N=\(n) K=\(k)")
         precondition(x.count >= n * k, "linear: x holds \(x.count) values, [N x K] = [\(n) x \(k)] needs \(n * k)")
@@ -83,9 +88,11 @@ public enum Gemm {
                 for (layer, ranges) in zip(layers, parts) where t < ranges.count {
                     layer.run(x.baseAddress!, columns: ranges[t], rows: n, inFeatures: k)
                 }
+                if let then, t < parts[0].count { then(t, parts[0][t]) }
             }
         } else {
             for layer in layers { layer.run(x.baseAddress!, columns: 0..<layer.outFeatures, rows: n, inFeatures: k) }
+            then?(0, 0..<layers[0].outFeatures)
         }
     }
 

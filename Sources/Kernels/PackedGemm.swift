@@ -103,6 +103,9 @@ public final class PackedLinear: @unchecked Sendable {
     public let outFeatures: Int
     let parts: [Part]
 
+    /// The output columns of each part, in order.
+    public var columnParts: [Range<Int>] { parts.map(\.columns) }
+
     /// Packs `weight` [N x K] (nn.Linear's [out, in]) as `parts` column parts (see
     /// ``Gemm/columnRanges(_:threads:)``), each output row `outputStride` apart; `bias` [N] is
     /// added by the product when given (else the caller adds it, e.g. in a fused pass).
@@ -209,9 +212,13 @@ public enum PackedGemm {
     /// number of column parts P. With a `team`, part p of every layer runs on whichever thread
     /// claims it, with `contexts[p]` (so `contexts` needs P); without, all parts run here with
     /// `contexts[0]`. int8: each part quantizes each block of rows once for all its layers.
+    /// `then(p, columns)`: as in ``Gemm/linears(_:rows:inFeatures:_:team:then:)``, after part p
+    /// (whose output columns of the first layer are `columns`); without a team, after all parts,
+    /// once per part.
     public static func linears(
         _ x: UnsafeBufferPointer<Float>, rows n: Int, inFeatures k: Int,
-        _ layers: [PackedLinearLayer], team: ThreadTeam? = nil, contexts: [PackedGemmContext]
+        _ layers: [PackedLinearLayer], team: ThreadTeam? = nil, contexts: [PackedGemmContext],
+        then: ((_ part: Int, _ columns: Range<Int>) -> Void)? = nil
     ) {
         precondition(n >= 0 && k > 0 && x.count >= n * k, "packed linear: x holds \(x.count) values, [N x K] = [\(n) x \(k)] needs \(n * k)")
         guard let first = layers.first?.linear, n > 0 else { return }
@@ -222,9 +229,13 @@ public enum PackedGemm {
         let parts = first.parts.count
         if let team, team.size > 1, parts > 1 {
             precondition(contexts.count >= parts, "packed linear: \(parts) parts need as many contexts, \(contexts.count) given")
-            team.run(parts) { p in run(x.baseAddress!, rows: n, inFeatures: k, layers, parts: p..<(p + 1), context: contexts[p]) }
+            team.run(parts) { p in
+                run(x.baseAddress!, rows: n, inFeatures: k, layers, parts: p..<(p + 1), context: contexts[p])
+                then?(p, first.parts[p].columns)
+            }
         } else {
             run(x.baseAddress!, rows: n, inFeatures: k, layers, parts: 0..<parts, context: contexts[0])
+            if let then { for (p, part) in first.parts.enumerated() { then(p, part.columns) } }
         }
     }
 

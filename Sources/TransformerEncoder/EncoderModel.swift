@@ -63,8 +63,7 @@ public final class EncoderModel: Sendable {
     /// Why the FP32 linear layers run on OpenBLAS with the checkpoint's weights in place instead of
     /// on weights packed at load (oneDNN refused the shapes), or nil when they are packed.
     public let packingFallback: String?
-    /// The column parts each packed linear layer was cut into: the `threads` given at load, or 1
-    /// when forwards are not shared (``sharesForwards(_:)``).
+    /// The column parts each packed linear layer was cut into: the `threads` given at load.
     let packedParts: Int
     let embeddings: EmbeddingLayer
     let encoder: LayerStack
@@ -72,8 +71,7 @@ public final class EncoderModel: Sendable {
     /// Binds every tensor the configuration requires, checking each shape. Fails with one
     /// error listing all missing, mis-shaped and unreadable tensors. The linear layers' weights are
     /// then packed for oneDNN's matmul (as float, or quantized at ``Precision/int8``) in `threads`
-    /// column parts, one per thread that will share a text alone (one part for int8, whose
-    /// forwards are not shared: ``sharesForwards(_:)``), and their checkpoint values let
+    /// column parts, one per thread that will share a text alone, and their checkpoint values let
     /// go. FP32 falls back to OpenBLAS on the weights in place when oneDNN cannot pack them
     /// (``packingFallback`` says why); int8 then fails.
     public convenience init(config: EncoderConfig, weights: some TensorProvider, precision: Precision = .float32,
@@ -101,7 +99,7 @@ public final class EncoderModel: Sendable {
         self.precision = precision
         self.embeddings = EmbeddingLayer(root, names: names, config: config)
         let encoder = LayerStack(root, names: names, config: config)
-        packedParts = Self.sharesForwards(precision) ? threads : 1
+        packedParts = threads
         guard !binder.hasProblems else {
             // The caller throws the binder's problems; nothing is bound to pack.
             self.encoder = encoder
@@ -170,17 +168,23 @@ public final class EncoderModel: Sendable {
     /// be used by two calls at the same time.
     ///
     /// `threads` > 1 shares this one forward between that many threads of our own: every
-    /// linear layer splits its output columns, attention its (sequence, head) pairs. For a
-    /// batch that has the machine to itself, such as one interactive text; OpenBLAS must be
-    /// at one thread then (``setBLASThreadCount(_:)``). The values match a one-thread run up
-    /// to GEMM blocking. At ``Precision/int8`` it runs on the calling thread alone
-    /// (``sharesForwards(_:)``).
+    /// linear layer splits its output columns (the column parts packed at load), attention its
+    /// heads (each thread those in its Q/K/V columns, right after them) and the activation its
+    /// FFN columns. For a batch that has the machine to itself, such as one interactive text;
+    /// OpenBLAS must be at one thread then (``setBLASThreadCount(_:)``). The values match a
+    /// one-thread run up to GEMM blocking.
+    ///
+    /// At both precisions, measured with `encoder run --batch-size 1` on the 2,758 STS-B
+    /// sentences (2 cores, one text per call, alternating runs): FP32 408 -> 415 texts/s (median
+    /// of 6) when attention and the activation joined the GEMM regions; int8 664 texts/s on one
+    /// thread over weights packed in one part against 755 shared (median of 5). The price of
+    /// two parts for int8 is in batches, which run one forward per thread: the short set in
+    /// batches 1,985 -> 1,803 texts/s, long passages 82 -> 80.
     public func forward(_ batch: [TokenSequence], scratch: EncoderScratch, threads: Int = 1) throws(EncoderError) -> HiddenStates {
         precondition(threads >= 1, "EncoderModel.forward: threads must be at least 1")
         try validate(batch)
         let ranges = Self.packedRanges(batch)
         let n = ranges.last?.upperBound ?? 0
-        let threads = precision == .int8 ? 1 : threads  // see ``sharesForwards``
         let h = config.hiddenSize
         let maxLength = batch.map(\.ids.count).max() ?? 0
         var hidden = [Float](repeating: 0, count: n * h)  // [N x H], becomes the output
@@ -193,17 +197,6 @@ public final class EncoderModel: Sendable {
         }
         return HiddenStates(hiddenSize: h, values: hidden, sequenceRanges: ranges)
     }
-}
-
-extension EncoderModel {
-    /// Whether a forward is shared between threads when it is alone (``forward(_:scratch:threads:)``
-    /// with threads > 1): FP32 yes; int8 no, its products being too quick to hand to another thread
-    /// and back. Measured with `encoder run --batch-size 1` (one text per call, quiet machine, 2
-    /// cores): STS-B sentences of ~11 tokens ran at 688-725 texts/s on one thread against 593-604
-    /// shared, and at 484-518 on one thread over weights packed in two column parts (so int8 packs
-    /// one); 40-word texts of ~53 tokens 172 against 183, 256 tokens 27 against 41, the price for
-    /// long texts sent one at a time (batches of several run on several workers either way).
-    public static func sharesForwards(_ precision: Precision) -> Bool { precision != .int8 }
 }
 
 /// Working memory for ``BertModel/forward(_:scratch:)``: one block that grows to the largest
@@ -223,7 +216,8 @@ public final class EncoderScratch: @unchecked Sendable {
     public var capacity: Int { block.count }
 
     func workspace(tokens n: Int, maxLength: Int, threads: Int, packedContexts: Int, config: EncoderConfig) -> Workspace {
-        let needed = Workspace.sizes(tokens: n, maxLength: maxLength, threads: threads, config: config).reduce(0, +)
+        let scoreSlots = max(threads, packedContexts)
+        let needed = Workspace.sizes(tokens: n, maxLength: maxLength, scoreSlots: scoreSlots, config: config).reduce(0, +)
         if needed > block.count {
             block.deallocate()
             block = .allocate(capacity: needed)
@@ -231,7 +225,7 @@ public final class EncoderScratch: @unchecked Sendable {
         }
         if threads > 1, team?.size != threads { team = ThreadTeam(size: threads) }
         while packed.count < packedContexts { packed.append(PackedGemmContext()) }
-        return Workspace(block: block, tokens: n, maxLength: maxLength, team: threads > 1 ? team : nil,
+        return Workspace(block: block, tokens: n, maxLength: maxLength, scoreSlots: scoreSlots, team: threads > 1 ? team : nil,
                          packed: packed, config: config)
     }
 }

@@ -19,7 +19,7 @@ struct Workspace: @unchecked Sendable {
     let intermediate: UnsafeMutableBufferPointer<Float>  // [C x I]   FFN chunk, aliases qkv (dead by then)
     let context: UnsafeMutableBufferPointer<Float>       // [N x H]   attention output before dense
     let attention: UnsafeMutableBufferPointer<Float>     // [N x H]   BertAttention output (post-LN)
-    let scores: UnsafeMutableBufferPointer<Float>        // [T x Lmax x Lmax] one (sequence, head) per thread
+    let scores: UnsafeMutableBufferPointer<Float>        // [S x Lmax x Lmax] one (sequence, head) per thread or part
     /// C: rows of one feed-forward chunk.
     let ffnChunkRows: Int
     /// T threads sharing each GEMM (by output columns) and attention (by sequence and head);
@@ -36,16 +36,17 @@ struct Workspace: @unchecked Sendable {
     /// keep OpenBLAS at its large-M rate (Scripts/bench --gemm; figures in Scripts/BENCHMARKS.md).
     static let ffnChunk = 256
 
-    /// Float counts of the regions, in order: qkv/intermediate, context, attention, scores.
-    static func sizes(tokens n: Int, maxLength: Int, threads: Int, config: EncoderConfig) -> [Int] {
+    /// Float counts of the regions, in order: qkv/intermediate, context, attention, scores (S =
+    /// `scoreSlots`: the threads, or the column parts of the linear layers if there are more).
+    static func sizes(tokens n: Int, maxLength: Int, scoreSlots: Int, config: EncoderConfig) -> [Int] {
         let h = config.hiddenSize, i = config.intermediateSize
         let c = min(n, ffnChunk)
-        return [max(n * 3 * h, c * i), n * h, n * h, threads * maxLength * maxLength]
+        return [max(n * 3 * h, c * i), n * h, n * h, scoreSlots * maxLength * maxLength]
     }
 
-    init(block: UnsafeMutableBufferPointer<Float>, tokens n: Int, maxLength: Int, team: ThreadTeam?, packed: [PackedGemmContext],
-         config: EncoderConfig) {
-        let sizes = Self.sizes(tokens: n, maxLength: maxLength, threads: team?.size ?? 1, config: config)
+    init(block: UnsafeMutableBufferPointer<Float>, tokens n: Int, maxLength: Int, scoreSlots: Int, team: ThreadTeam?,
+         packed: [PackedGemmContext], config: EncoderConfig) {
+        let sizes = Self.sizes(tokens: n, maxLength: maxLength, scoreSlots: scoreSlots, config: config)
         precondition(block.count >= sizes.reduce(0, +), "Workspace: scratch too small")
         var parts: [UnsafeMutableBufferPointer<Float>] = []
         var offset = 0
@@ -87,10 +88,11 @@ struct EmbeddingLayer {
         paddingIndex = c.family.positionsFollowPadding ? Int32(c.padTokenId ?? 0) : nil
     }
 
-    /// Fills x [N x H]. Inputs were validated by `BertModel.validate` (ids in range).
+    /// Fills x [N x H]. Inputs were validated by `BertModel.validate` (ids in range). Each word
+    /// row is copied with ``FloatTensor/copyValues(_:into:)``: from a mapped checkpoint it is read
+    /// from the file, so the table (45 MiB for a 30k vocabulary) adds nothing to the resident set.
     func forward(_ batch: [TokenSequence], ranges: [Range<Int>], into x: UnsafeMutableBufferPointer<Float>) {
         let h = hidden
-        let word = wordEmbeddings.values.baseAddress!
         let position = positionEmbeddings.values.baseAddress!
         let type = tokenTypeEmbeddings?.values.baseAddress
         for (input, range) in zip(batch, ranges) {
@@ -98,7 +100,7 @@ struct EmbeddingLayer {
             for (p, row) in range.enumerated() {
                 let id = input.ids[p]
                 let out = x.baseAddress! + row * h
-                let w = word + Int(id) * h
+                wordEmbeddings.copyValues((Int(id) * h)..<(Int(id) * h + h), into: out)
                 let pos: UnsafePointer<Float>
                 if let pad = paddingIndex {
                     // create_position_ids_from_input_ids: cumsum(id != pad) * (id != pad) + pad.
@@ -110,14 +112,12 @@ struct EmbeddingLayer {
                 if let type {
                     let t = type + Int(input.typeIds[p]) * h
                     // Same association as PyTorch: (inputs_embeds + token_type) + position.
-                    for c in 0..<h { out[c] = (w[c] + t[c]) + pos[c] }
+                    for c in 0..<h { out[c] = (out[c] + t[c]) + pos[c] }
                 } else {
-                    for c in 0..<h { out[c] = w[c] + pos[c] }
+                    for c in 0..<h { out[c] = out[c] + pos[c] }
                 }
             }
         }
-        // Keep only the rows in use resident (fault-around would map most of the table).
-        wordEmbeddings.releaseResidentPages()
         LayerNorm.apply(x, rows: ranges.last?.upperBound ?? 0, cols: h,
                         gamma: layerNorm.gamma.values, beta: layerNorm.beta.values, eps: layerNorm.eps)
     }
@@ -161,9 +161,23 @@ struct SelfAttention {
     func forward(_ x: UnsafeBufferPointer<Float>, ranges: [Range<Int>], bias: RelativePositionBias?, ws: Workspace) {
         let h = heads * headDim
         let n = ranges.last?.upperBound ?? 0
-        applyLinears(x, rows: n, [query, key, value].enumerated().map { part, linear in
-            (linear, ws.qkv.baseAddress! + part * h, 3 * h)
-        }, addBias: true, ws: ws)
+        let outputs = [query, key, value].enumerated().map { part, linear in (linear, ws.qkv.baseAddress! + part * h, 3 * h) }
+        // Shared by a team, when every column part of Q, K and V holds whole heads: the thread of
+        // a part goes on to attention for those heads as soon as their columns are written. One
+        // region instead of two, and no thread waits for the other's heads.
+        let parts = query.packed?.columnParts ?? Gemm.columnRanges(h, threads: ws.threads)
+        if ws.team != nil, parts.count > 1, parts.allSatisfy({ $0.lowerBound % headDim == 0 && $0.upperBound % headDim == 0 }) {
+            applyLinears(x, rows: n, outputs, addBias: true, ws: ws) { part, columns in
+                let scores = ws.scores.baseAddress! + part * ws.maxLength * ws.maxLength
+                for range in ranges where !range.isEmpty {
+                    for head in (columns.lowerBound / headDim)..<(columns.upperBound / headDim) {
+                        attend(range, head: head, bias: bias, ws: ws, scores: scores)
+                    }
+                }
+            }
+            return
+        }
+        applyLinears(x, rows: n, outputs, addBias: true, ws: ws)
         // The (sequence, head) pairs are independent: with T threads, each takes a contiguous
         // share and its own [Lmax x Lmax] scores. Only when there is enough of it: waking a
         // thread costs tens of microseconds, all the attention of a short sentence about as much.
@@ -257,19 +271,21 @@ struct Packing {
 /// output at `y + r·ldy`: on packed weights through `PackedGemm.linears` (each layer was packed
 /// with `foldBias == addBias` and output stride ldy), else on the checkpoint's weights through
 /// `Gemm.linears` (OpenBLAS and CSmallGemm). The team splits output columns either way.
+/// `then(part, columns)` runs on the thread of each column part right after its products (see
+/// `Gemm.linears`); every column of the first output is in exactly one part, whatever the path.
 private func applyLinears(
     _ x: UnsafeBufferPointer<Float>, rows n: Int, _ outputs: [(linear: Linear, y: UnsafeMutablePointer<Float>, ldy: Int)],
-    addBias: Bool, ws: Workspace
+    addBias: Bool, ws: Workspace, then: ((_ part: Int, _ columns: Range<Int>) -> Void)? = nil
 ) {
     guard let k = outputs.first?.linear.inFeatures else { return }
     if outputs[0].linear.packed != nil {
         PackedGemm.linears(x, rows: n, inFeatures: k, outputs.map { PackedLinearLayer($0.linear.packed!, into: $0.y) },
-                           team: ws.team, contexts: ws.packed)
+                           team: ws.team, contexts: ws.packed, then: then)
     } else {
         Gemm.linears(x, rows: n, inFeatures: k, outputs.map {
             LinearLayer(weight: $0.linear.weight.values, outFeatures: $0.linear.outFeatures,
                         bias: addBias ? $0.linear.bias.values : nil, into: $0.y, ldy: $0.ldy)
-        }, team: ws.team)
+        }, team: ws.team, then: then)
     }
 }
 
@@ -341,11 +357,13 @@ struct EncoderLayer {
         while row < n {
             let c = min(ws.ffnChunkRows, n - row)
             let attentionRows = UnsafeBufferPointer(rebasing: ws.attention[(row * h)..<((row + c) * h)])
+            // Bias + activation in one pass over [C x I], each thread of a team on its own columns
+            // right after their product.
             applyLinears(attentionRows, rows: c, [(intermediate, ws.intermediate.baseAddress!, intermediate.outFeatures)],
-                         addBias: false, ws: ws)
-            // Bias + activation in one pass over [C x I].
-            Activations.addBiasApply(activation, ws.intermediate, rows: c, cols: intermediate.outFeatures,
-                                     bias: intermediate.bias.values)
+                         addBias: false, ws: ws) { _, columns in
+                Activations.addBiasApply(activation, ws.intermediate, rows: c, cols: intermediate.outFeatures,
+                                         bias: intermediate.bias.values, columns: columns)
+            }
             denseResidualLayerNorm(UnsafeBufferPointer(ws.intermediate), residual: attentionRows, rows: c,
                                    dense: output, layerNorm: outputLayerNorm,
                                    into: UnsafeMutableBufferPointer(rebasing: x[(row * h)..<((row + c) * h)]), ws: ws)

@@ -206,6 +206,30 @@ import Testing
         }
     }
 
+    /// A block of columns (one thread's share of the FFN columns): its values bit for bit those
+    /// of the whole-row call, the other columns untouched.
+    @Test(arguments: [(0..<16), (16..<48), (32..<67), (5..<6)])
+    func activationOnColumnBlockMatchesWholeRows(columns: Range<Int>) {
+        let rows = 4, cols = 67
+        let x = randomFloats(rows * cols, in: -6...6, seed: 21)
+        let bias = randomFloats(cols, seed: 22)
+        for function in [ActivationFunction.geluErf, .geluTanh, .relu] {
+            var whole = x, block = x
+            bias.withUnsafeBufferPointer { bp in
+                whole.withUnsafeMutableBufferPointer { Activations.addBiasApply(function, $0, rows: rows, cols: cols, bias: bp) }
+                block.withUnsafeMutableBufferPointer {
+                    Activations.addBiasApply(function, $0, rows: rows, cols: cols, bias: bp, columns: columns)
+                }
+            }
+            for r in 0..<rows {
+                for c in 0..<cols {
+                    let expected = columns.contains(c) ? whole[r * cols + c] : x[r * cols + c]
+                    #expect(block[r * cols + c].bitPattern == expected.bitPattern, "\(function) row \(r) column \(c)")
+                }
+            }
+        }
+    }
+
     @Test func geluKnownValues() {
         // Values of torch.nn.functional.gelu at 1 and -1 (0.8413447, -0.1586553): sanity anchor for the formula.
         #expect(abs(Reference.geluErf(1) - 0.841_344_7) < 1e-6)

@@ -203,14 +203,17 @@ import TestSupport
         #expect(scratch.capacity > 0)
     }
 
-    /// One forward shared by several threads (output columns of each GEMM, (sequence, head)
-    /// pairs of attention): the padded reference's values, and a one-thread run's up to
+    /// One forward shared by several threads (output columns of each GEMM; attention by heads
+    /// within each thread's Q/K/V columns, or by (sequence, head) pairs; the activation on each
+    /// thread's FFN columns): the padded reference's values, and a one-thread run's up to
     /// rounding, for one sequence, a mixed batch with an empty sequence and pairs, and a batch
-    /// past one feed-forward chunk; the scratch then serves a one-thread call.
-    @Test(arguments: [2, 3])
-    func threadedForwardMatchesReferenceAndOneThread(threads: Int) throws {
+    /// past one feed-forward chunk; the scratch then serves a one-thread call. The weights are
+    /// packed in one column part, and in as many as the threads (as `encoder` loads them).
+    @Test(arguments: [(2, 1), (3, 1), (2, 2), (3, 3), (2, 4)])
+    func threadedForwardMatchesReferenceAndOneThread(threads: Int, packedParts: Int) throws {
         let c = try tinyConfig()
-        let model = try EncoderModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 4)))
+        let model = try EncoderModel(config: c, weights: DictionaryTensors(tensors: randomCheckpoint(c, seed: 4)),
+                                     threads: packedParts)
         let batches = [
             [randomInput(length: 11, vocab: 50, seed: 500)],
             [randomInput(length: 7, vocab: 50, seed: 501), TokenSequence(ids: []), randomInput(length: 20, vocab: 50, seed: 502, pair: true)],
