@@ -201,6 +201,8 @@ final class EmbeddingWriter {
 
     /// Bytes reserved for the `.npy` / `.safetensors` header so the row count can be written in place.
     static let headerLength = 128
+    /// Rows encoded and written at a time by ``append(_:rows:)``.
+    static let rowsPerWrite = 256
 
     /// A writer to `destination` (nil = stdout). `resume` continues a partial file at a checkpoint.
     init(destination: URL?, layout: Layout, encoding: RowEncoding, dimension: Int, resume: (bytes: Int, rows: Int)? = nil) throws {
@@ -233,43 +235,53 @@ final class EmbeddingWriter {
         }
         // The numbers of row i as text: floats in their shortest round-trip form, or integers.
         let fields: (Int) throws -> [String] = compact.map { c in { c.integers($0).map(String.init) } } ?? { try formatted(embeddings[$0]) }
+        let write: ([UInt8]) throws -> Void = { out in
+            if let file = self.file { try file.write(out) } else { try writeAll(1, out, what: "standard output") }
+        }
+        if let compact, case .file(let format) = layout, format == .npy || format == .safetensors {
+            try write(compact.bytes)
+            rows += embeddings.count
+            return
+        }
+        // Encoded and written `Self.rowsPerWrite` rows at a time: the bytes of a whole chunk (6 MB
+        // for 4,096 rows of 384 floats in .npy, more as text) are never held beside its floats.
         var out: [UInt8] = []
-        switch layout {
-        case .file(.npy), .file(.safetensors):
-            if let compact {
-                out = compact.bytes
-                break
-            }
-            let dtype = encoding.dtype
-            out.reserveCapacity(embeddings.values.count * encoding.itemSize)
-            for value in embeddings.values {
-                if dtype == .f16 {
-                    let bits = Float16(value).bitPattern
-                    out.append(UInt8(truncatingIfNeeded: bits)); out.append(UInt8(truncatingIfNeeded: bits >> 8))
-                } else {
-                    let bits = value.bitPattern
-                    out.append(UInt8(truncatingIfNeeded: bits)); out.append(UInt8(truncatingIfNeeded: bits >> 8))
-                    out.append(UInt8(truncatingIfNeeded: bits >> 16)); out.append(UInt8(truncatingIfNeeded: bits >> 24))
+        for first in stride(from: 0, to: embeddings.count, by: Self.rowsPerWrite) {
+            let last = min(first + Self.rowsPerWrite, embeddings.count)
+            out.removeAll(keepingCapacity: true)
+            switch layout {
+            case .file(.npy), .file(.safetensors):
+                let dtype = encoding.dtype
+                out.reserveCapacity((last - first) * dimension * encoding.itemSize)
+                for value in embeddings.values[(first * dimension)..<(last * dimension)] {
+                    if dtype == .f16 {
+                        let bits = Float16(value).bitPattern
+                        out.append(UInt8(truncatingIfNeeded: bits)); out.append(UInt8(truncatingIfNeeded: bits >> 8))
+                    } else {
+                        let bits = value.bitPattern
+                        out.append(UInt8(truncatingIfNeeded: bits)); out.append(UInt8(truncatingIfNeeded: bits >> 8))
+                        out.append(UInt8(truncatingIfNeeded: bits >> 16)); out.append(UInt8(truncatingIfNeeded: bits >> 24))
+                    }
+                }
+            case .file(.jsonl):
+                for i in first..<last {
+                    if let id = info[i].id { out += Array("{\"id\":\(id),".utf8) } else { out += Array("{".utf8) }
+                    out += Array("\"index\":\(info[i].index),\"embedding\":[".utf8)
+                    out += Array(try fields(i).joined(separator: ",").utf8)
+                    out += Array("]}\n".utf8)
+                }
+            case .file(.tsv):
+                for i in first..<last {
+                    out += Array(try fields(i).joined(separator: "\t").utf8)
+                    out.append(0x0A)
+                }
+            case .jsonArrays:
+                for i in first..<last {
+                    out += Array(("[" + (try fields(i)).joined(separator: ",") + "]\n").utf8)
                 }
             }
-        case .file(.jsonl):
-            for i in 0..<embeddings.count {
-                if let id = info[i].id { out += Array("{\"id\":\(id),".utf8) } else { out += Array("{".utf8) }
-                out += Array("\"index\":\(info[i].index),\"embedding\":[".utf8)
-                out += Array(try fields(i).joined(separator: ",").utf8)
-                out += Array("]}\n".utf8)
-            }
-        case .file(.tsv):
-            for i in 0..<embeddings.count {
-                out += Array(try fields(i).joined(separator: "\t").utf8)
-                out.append(0x0A)
-            }
-        case .jsonArrays:
-            for i in 0..<embeddings.count {
-                out += Array(("[" + (try fields(i)).joined(separator: ",") + "]\n").utf8)
-            }
+            try write(out)
         }
-        if let file { try file.write(out) } else { try writeAll(1, out, what: "standard output") }
         rows += embeddings.count
     }
 
