@@ -29,21 +29,33 @@ extension SentenceEncoder {
     }
 
     /// Runs the output modules (Dense, Normalize, in modules.json order) on `count` pooled rows
-    /// ([count x pooling.outputDimension]), giving [count x fullDimension].
-    func runOutputModules(pooled: [Float], count: Int) -> [Float] {
+    /// ([count x pooling.outputDimension]), giving [count x fullDimension]: in place when the width
+    /// does not change (a batch job's chunk of 4,096 rows is 6 MB a copy).
+    func runOutputModules(pooled: consuming [Float], count: Int) -> [Float] {
         let pooledWidth = pooling.outputDimension
         precondition(pooled.count == count * pooledWidth)
         if outputLayers.isEmpty { return pooled }
         let width = fullDimension
-        var result = [Float](repeating: 0, count: count * width)
+        // In place, each row is read whole into `current` before its output is written.
+        let inPlace = width == pooledWidth
+        var result: [Float]
+        let input: [Float]
+        if inPlace {
+            result = consume pooled  // the only reference: written without a copy
+            input = []
+        } else {
+            result = [Float](repeating: 0, count: count * width)
+            input = consume pooled
+        }
         // Wide enough for every intermediate width (a middle Dense may be the widest).
         let widest = outputLayers.reduce(pooledWidth) { w, layer in
             if case .dense(let d) = layer { Swift.max(w, d.config.outFeatures) } else { w }
         }
         var current = [Float](repeating: 0, count: widest)
         var next = current
-        pooled.withUnsafeBufferPointer { all in
+        input.withUnsafeBufferPointer { separate in
             result.withUnsafeMutableBufferPointer { out in
+                let all = inPlace ? UnsafeBufferPointer(out) : separate
                 for r in 0..<count {
                     var width = pooledWidth
                     for j in 0..<width { current[j] = all[r * pooledWidth + j] }
@@ -82,6 +94,14 @@ extension SentenceEncoder {
         let plan = request.prepared.plan
         precondition(plan.dimensions >= 1 && plan.dimensions <= width)
         let inputs = request.inputs
+        if first == 0, rows.count == inputs.count * width, plan.dimensions == width, !plan.normalize,
+           inputs.allSatisfy({ $0.windows.count == 1 }) {
+            // Every row as it is (one request, one window each, nothing cut or normalized): the
+            // same array, not a copy.
+            return Embeddings(
+                dimension: width, values: rows, tokenCounts: inputs.map(\.tokenCount),
+                truncatedCount: inputs.count { $0.truncated }, chunkedCount: inputs.count { $0.chunked })
+        }
         var values = [Float](repeating: 0, count: inputs.count * plan.dimensions)
         var average = [Float](repeating: 0, count: width)
         rows.withUnsafeBufferPointer { all in

@@ -297,7 +297,7 @@ public final class SentenceEncoder: Sendable {
         var pooled = [Float](repeating: 0, count: sequences.count * pooling.outputDimension)
         // Length-sorted, token-budgeted batches on Options.threads workers (Batching.swift).
         do { try embedBatches(sequences, poolingSkips: skips, into: &pooled) } catch { throw .model(error) }
-        let rows = runOutputModules(pooled: pooled, count: sequences.count)
+        let rows = runOutputModules(pooled: consume pooled, count: sequences.count)
         var first = 0
         return requests.map { request in
             let e = finish(rows, from: first, request)
