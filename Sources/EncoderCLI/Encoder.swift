@@ -17,4 +17,9 @@ struct Encoder: ParsableCommand {
             ServeCommand.self,
         ]
     )
+
+    static func main() {
+        MemoryPolicy.keepLargeBlocksMapped()
+        main(nil)
+    }
 }
