@@ -213,8 +213,8 @@ public enum PackedGemm {
     /// claims it, with `contexts[p]` (so `contexts` needs P); without, all parts run here with
     /// `contexts[0]`. int8: each part quantizes each block of rows once for all its layers.
     /// `then(p, columns)`: as in ``Gemm/linears(_:rows:inFeatures:_:team:then:)``, after part p
-    /// (whose output columns of the first layer are `columns`); without a team, after all parts,
-    /// once per part.
+    /// (whose output columns of the first layer are `columns`); without a team, once after all
+    /// parts, with every column (part 0).
     public static func linears(
         _ x: UnsafeBufferPointer<Float>, rows n: Int, inFeatures k: Int,
         _ layers: [PackedLinearLayer], team: ThreadTeam? = nil, contexts: [PackedGemmContext],
@@ -235,7 +235,7 @@ public enum PackedGemm {
             }
         } else {
             run(x.baseAddress!, rows: n, inFeatures: k, layers, parts: 0..<parts, context: contexts[0])
-            if let then { for (p, part) in first.parts.enumerated() { then(p, part.columns) } }
+            then?(0, 0..<first.outFeatures)
         }
     }
 
